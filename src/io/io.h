@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <sys/types.h>
 
 /* A file being written under a temporary name in the destination's folder.
  * cs__atomic_commit() flushes it to disk and renames it over the
@@ -32,6 +33,37 @@ cs_status cs__atomic_commit(cs__atomic_file *file, const char *function);
  * Safe on a file that was never opened or already committed. */
 void cs__atomic_abort(cs__atomic_file *file);
 
+/* Helpers shared by the atomic file and the .npz writer. */
+
+/* A cs__where for a failure of public function `function` on file `path`. */
+static inline cs__where cs__where_path(const char *function, const char *path)
+{
+    cs__where where = cs__where_none(function);
+    where.path = path;
+    return where;
+}
+
+/* Writes the text of OS error errnum into buffer (thread-safe, unlike
+ * strerror()) and returns buffer. */
+const char *cs__errno_text(int errnum, char *buffer, size_t size);
+
+/* Returns the mode that open() would give a new file: 0666 minus the
+ * process umask. */
+mode_t cs__new_file_mode(void);
+
+/* Creates an empty file "<path>.tmp.XXXXXX" (mkstemp) in path's folder,
+ * with mode 0666 minus the process umask. On success *temp_path owns its
+ * name (release with cs__free()) and *fd is open for reading and writing;
+ * the caller closes it. On failure nothing is left on disk. */
+cs_status cs__temp_create(const char *path, const char *function,
+                          char **temp_path, int *fd);
+
+/* Renames temp_path over final_path and then fsyncs their folder. The
+ * caller has already fsynced temp_path's contents. On failure temp_path is
+ * removed and final_path is untouched. */
+cs_status cs__temp_install(const char *temp_path, const char *final_path,
+                           const char *function);
+
 /* Element types of .npy arrays, stored little-endian. */
 typedef enum cs__dtype {
     CS__DTYPE_U8 = 0,
@@ -50,6 +82,33 @@ size_t cs__dtype_size(cs__dtype dtype);
 cs_status cs__npy_write_file(const char *path, cs__dtype dtype,
                              const int64_t *shape, int ndim, const void *data,
                              const char *function);
+
+/* Largest ndim that cs__npy_write_file() and cs__npz_add() accept. */
+#define CS__NPY_MAX_NDIM 4
+
+/* Checks an array before it is written and sets *data_size to its size in
+ * bytes. `what` names the array in messages ("'out.npy'", "array 'ids' of
+ * 'out.npz'"). Errors: CS_E_INVALID_ARGUMENT (dtype, ndim outside 0 to
+ * CS__NPY_MAX_NDIM, a negative dimension), CS_E_NULL_ARGUMENT (shape with
+ * ndim > 0, data with a nonzero size), CS_E_OVERFLOW. */
+cs_status cs__npy_check_array(const cs__where *where, const char *what,
+                              cs__dtype dtype, const int64_t *shape, int ndim,
+                              const void *data, size_t *data_size);
+
+/* Encodes the .npy preamble (magic, version, header length and the header
+ * dictionary padded so that the data starts at a multiple of 64 bytes) for
+ * an array that passed cs__npy_check_array(); any ndim >= 0 is accepted
+ * here. On success *header owns *header_size bytes (release with
+ * cs__free()). Errors: CS_E_INVALID_ARGUMENT (unknown dtype),
+ * CS_E_OVERFLOW, CS_E_OUT_OF_MEMORY. */
+cs_status cs__npy_header_encode(const cs__where *where, cs__dtype dtype,
+                                const int64_t *shape, int ndim, char **header,
+                                size_t *header_size);
+
+/* Copies count elements of elem_size bytes from src to dst, converting them
+ * to little-endian byte order; a plain copy on little-endian hosts. */
+void cs__copy_little_endian(void *dst, const void *src, size_t count,
+                            size_t elem_size);
 
 /* A .npz archive being built; arrays are stored uncompressed, as
  * numpy.savez() does. */

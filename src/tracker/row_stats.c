@@ -1,0 +1,260 @@
+/*
+ * Per-row statistics of one prediction row: softmax of the true label and
+ * of the top class, the margin and EL2N, computed in two passes over the
+ * row with no state change, so a batch can be checked whole before it is
+ * recorded.
+ *
+ * This is the hot path of cs_observe_epoch(): one exp per logit. The loops
+ * keep CS__LANES independent accumulators so the compiler can vectorise
+ * them without reassociating floating-point sums, and the results depend
+ * only on the row, never on where it sits in a batch.
+ */
+#include "tracker_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* These vector helpers are static inline, so the calling convention that
+ * -Wpsabi warns about never crosses a function boundary. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+/* Eight float lanes, as GCC and clang vector extensions: 256-bit AVX
+ * registers where the CPU has them, two SSE registers otherwise. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define CS__LANES 8
+
+/* Below this, exp(x) is under FLT_MIN; such terms are flushed to 0. */
+#define CS__EXP_FLUSH (-87.0f)
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+/* One build runs on any x86-64 and uses AVX2 where the CPU has it. */
+#define CS__VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CS__VECTOR_CLONES
+#endif
+
+static inline v8f splat(float value)
+{
+    return (v8f){value, value, value, value, value, value, value, value};
+}
+
+/* Loads x[0 .. n-1], n <= 8, padding the missing lanes with `fill`. */
+static inline v8f load_partial(const float *x, size_t n, float fill)
+{
+    float lanes[CS__LANES];
+    for (size_t l = 0; l < CS__LANES; l++)
+        lanes[l] = l < n ? x[l] : fill;
+    v8f v;
+    memcpy(&v, lanes, sizeof v);
+    return v;
+}
+
+static inline v8f load(const float *x)
+{
+    v8f v;
+    memcpy(&v, x, sizeof v);
+    return v;
+}
+
+static inline v8f select_where(v8i mask, v8f if_set, v8f if_clear)
+{
+    return (v8f)(((v8i)if_set & mask) | ((v8i)if_clear & ~mask));
+}
+
+static inline v8f vmax(v8f a, v8f b)
+{
+    return select_where(a > b, a, b);
+}
+
+/* exp(x) for finite x <= 0, about 2 ulp: x = n ln2 + r with |r| <= ln2/2
+ * (ln2 split in two parts so n ln2 is exact), exp(r) by its degree-7
+ * Taylor polynomial (truncation error under 6e-9 relative), and 2^n built
+ * from the exponent bits. Lanes below CS__EXP_FLUSH give 0. */
+static inline v8f exp_nonpositive(v8f x)
+{
+    const v8f flush = splat(CS__EXP_FLUSH);
+    const v8f round_magic = splat(12582912.0f); /* 1.5 * 2^23 */
+    const v8i below = x < flush;
+
+    v8f clamped = select_where(below, flush, x);
+    v8f n = (clamped * 1.44269504f + round_magic) - round_magic;
+    v8f r = clamped - n * 0.693145752f /* ln2, low bits zero */
+            - n * 1.42860677e-6f;      /* ln2 minus the above */
+
+    v8f p = splat(1.0f / 5040.0f);
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+
+    v8i exponent = (__builtin_convertvector(n, v8i) + 127) << 23;
+    v8f result = p * (v8f)exponent;
+    return (v8f)((v8i)result & ~below);
+}
+
+/* Horizontal reductions, always in the same lane order. */
+static inline float lanes_max(v8f v)
+{
+    float m = v[0];
+    for (int l = 1; l < CS__LANES; l++)
+        m = v[l] > m ? v[l] : m;
+    return m;
+}
+
+static inline double lanes_sum(v8f v)
+{
+    double s = 0.0;
+    for (int l = 0; l < CS__LANES; l++)
+        s += v[l];
+    return s;
+}
+
+/* Running maximum and finiteness check over x[0 .. n-1]. `poison` stays 0
+ * while every value is finite: x * 0 is NaN for NaN and infinities. Padding
+ * uses -FLT_MAX, which is finite and never the maximum of a real row. */
+static inline void scan_max(const float *x, size_t n, v8f *max, v8f *poison)
+{
+    size_t k = 0;
+    for (; k + CS__LANES <= n; k += CS__LANES) {
+        v8f v = load(x + k);
+        *max = vmax(v, *max);
+        *poison += v * 0.0f;
+    }
+    if (k < n) {
+        v8f v = load_partial(x + k, n - k, -FLT_MAX);
+        *max = vmax(v, *max);
+        *poison += v * 0.0f;
+    }
+}
+
+/* Adds exp(x - shift) and its square over x[0 .. n-1] to the lanes;
+ * padding with -FLT_MAX contributes exp(-inf) = 0. */
+static inline void sum_exp(const float *x, size_t n, float shift, v8f *sum,
+                           v8f *sum_sq)
+{
+    const v8f s = splat(shift);
+    size_t k = 0;
+    for (; k + CS__LANES <= n; k += CS__LANES) {
+        v8f e = exp_nonpositive(load(x + k) - s);
+        *sum += e;
+        *sum_sq += e * e;
+    }
+    if (k < n) {
+        v8f e = exp_nonpositive(load_partial(x + k, n - k, -FLT_MAX) - s);
+        *sum += e;
+        *sum_sq += e * e;
+    }
+}
+
+/* Adds one vector of probabilities to the running maximum, sum and sum
+ * of squares. Comparisons give -1 in lanes that pass, so `bad` gains 1 in
+ * each lane that is negative, NaN or infinite (NaN fails both tests). */
+static inline void add_probabilities(v8f v, v8f *max, v8f *sum, v8f *sum_sq,
+                                     v8i *bad)
+{
+    *max = vmax(v, *max);
+    *sum += v;
+    *sum_sq += v * v;
+    *bad += 1 + ((v >= splat(0.0f)) & (v <= splat(FLT_MAX)));
+}
+
+/* Scans probabilities x[0 .. n-1]; padding with 0 changes no result. */
+static inline void scan_probabilities(const float *x, size_t n, v8f *max,
+                                      v8f *sum, v8f *sum_sq, v8i *bad)
+{
+    size_t k = 0;
+    for (; k + CS__LANES <= n; k += CS__LANES)
+        add_probabilities(load(x + k), max, sum, sum_sq, bad);
+    if (k < n)
+        add_probabilities(load_partial(x + k, n - k, 0.0f), max, sum, sum_sq,
+                          bad);
+}
+
+CS__VECTOR_CLONES
+bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
+                          cs__row_stats *out)
+{
+    const float z_label = row[label];
+    const float *after = row + label + 1;
+    const size_t n_after = n_classes - label - 1;
+
+    /* Pass 1: the largest logit among the other classes. */
+    v8f max = splat(-FLT_MAX);
+    v8f poison = splat(0.0f);
+    scan_max(row, label, &max, &poison);
+    scan_max(after, n_after, &max, &poison);
+    if (lanes_sum(poison) != 0.0 || !isfinite(z_label))
+        return false;
+    const float max_other = lanes_max(max);
+    const float shift = z_label > max_other ? z_label : max_other;
+
+    /* Pass 2: softmax sums over the other classes, shifted by the maximum
+     * so no exp overflows. Summing the other classes apart from the label
+     * keeps 1 - p_L exact when p_L is close to 1. */
+    v8f sum = splat(0.0f);
+    v8f sum_sq = splat(0.0f);
+    sum_exp(row, label, shift, &sum, &sum_sq);
+    sum_exp(after, n_after, shift, &sum, &sum_sq);
+
+    const double e_label = exp_nonpositive(splat(z_label - shift))[0];
+    const double s_other = lanes_sum(sum);
+    const double s2_other = lanes_sum(sum_sq);
+    const double s = s_other + e_label;
+
+    /* The largest class has exp(0) = 1, so p_max = 1 / s. EL2N is
+     * sqrt((1 - p_L)^2 + sum_{k != y} p_k^2) with 1 - p_L = s_other / s. */
+    out->p_l = (float)(e_label / s);
+    out->p_max = (float)(1.0 / s);
+    out->margin = (float)((double)z_label - max_other);
+    out->el2n = (float)(sqrt(s_other * s_other + s2_other) / s);
+    out->correct = z_label > max_other;
+    return true;
+}
+
+CS__VECTOR_CLONES
+bool cs__row_stats_probabilities(const float *row, size_t n_classes,
+                                 size_t label, double tolerance,
+                                 cs__row_stats *out)
+{
+    const float p_label = row[label];
+    const float *after = row + label + 1;
+    const size_t n_after = n_classes - label - 1;
+
+    v8f max = splat(-FLT_MAX);
+    v8f sum = splat(0.0f);
+    v8f sum_sq = splat(0.0f);
+    v8i bad = {0};
+    scan_probabilities(row, label, &max, &sum, &sum_sq, &bad);
+    scan_probabilities(after, n_after, &max, &sum, &sum_sq, &bad);
+
+    int32_t bad_count = 0;
+    for (int l = 0; l < CS__LANES; l++)
+        bad_count += bad[l];
+    if (bad_count != 0 || !(p_label >= 0.0f && p_label <= FLT_MAX))
+        return false;
+
+    const double s_other = lanes_sum(sum);
+    if (!(fabs(s_other + p_label - 1.0) <= tolerance))
+        return false;
+
+    /* Log-probabilities stand in for logits; FLT_MIN keeps log finite. */
+    const float max_other = lanes_max(max);
+    const double log_label = log(p_label > FLT_MIN ? p_label : FLT_MIN);
+    const double log_other = log(max_other > FLT_MIN ? max_other : FLT_MIN);
+    const double miss = 1.0 - (double)p_label;
+
+    out->p_l = p_label;
+    out->p_max = p_label > max_other ? p_label : max_other;
+    out->margin = (float)(log_label - log_other);
+    out->el2n = (float)sqrt(miss * miss + lanes_sum(sum_sq));
+    out->correct = p_label > max_other;
+    return true;
+}

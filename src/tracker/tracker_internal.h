@@ -1,0 +1,112 @@
+/*
+ * The tracker's state, shared by the files of src/tracker/. Per-example
+ * state is kept as separate arrays (one per quantity) so that getters copy
+ * contiguous memory and the checkpoint writes each array in one call.
+ */
+#ifndef CS_TRACKER_INTERNAL_H
+#define CS_TRACKER_INTERNAL_H
+
+#include "internal.h"
+
+/* One epoch of history: N entries per array, carved from one allocation. */
+typedef struct cs__epoch_history {
+    float *p_l;
+    float *p_max;
+    float *margin;
+    float *el2n;
+    uint8_t *observed;
+    uint8_t *correct;
+} cs__epoch_history;
+
+/* Bytes of one epoch's history for N examples. */
+#define CS__HISTORY_BYTES_PER_EXAMPLE (4 * sizeof(float) + 2)
+
+/* What one prediction row contributes; computed before any state changes. */
+typedef struct cs__row_stats {
+    float p_l;
+    float p_max;
+    float margin; /* true-label logit minus the largest other logit */
+    float el2n;
+    uint8_t correct;
+} cs__row_stats;
+
+struct cs_tracker {
+    cs_tracker_options options;
+    size_t n_examples;
+    size_t n_classes;
+    size_t feature_dim;
+
+    int32_t epochs_ended;    /* the open epoch is epochs_ended + 1 */
+    int64_t open_observations; /* observations recorded in the open epoch */
+    int64_t repeats_dropped;
+
+    /* Per-example state, N entries each. last_epoch is 0 before the first
+     * observation; label is -1 until the example is first observed. */
+    int32_t *label;
+    int32_t *epochs_observed;
+    int32_t *cbtl;
+    int32_t *forgetting;
+    int32_t *first_learned;
+    int32_t *last_epoch;
+    uint8_t *last_correct;
+    float *p_l_last;
+    float *p_max_last;
+    float *el2n_last;
+    double *p_l_mean;   /* running mean (Welford) */
+    double *p_l_m2;     /* running sum of squared deviations (Welford) */
+    double *p_max_sum;
+    double *margin_sum;
+    float *features;    /* N x d, most recent row; NaN until observed */
+
+    /* History: history_count blocks, one per ended epoch plus the open
+     * epoch's block once it exists. */
+    cs__epoch_history *history;
+    int32_t history_count;
+    int32_t history_capacity;
+
+    /* Scratch for one batch, not part of the state: row results, and marks
+     * that find an id repeated inside the batch (batch_mark[i] equals
+     * batch_serial when example i already appeared in this batch, at row
+     * batch_first_row[i]). */
+    cs__row_stats *rows;
+    uint8_t *row_kept;
+    size_t rows_capacity;
+    uint32_t *batch_mark;
+    size_t *batch_first_row;
+    uint32_t batch_serial;
+};
+
+/* Allocates zeroed per-example arrays and sets their initial values.
+ * Returns CS_E_OUT_OF_MEMORY or CS_E_OVERFLOW without recording an error. */
+cs_status cs__tracker_alloc_state(cs_tracker *t);
+
+/* Resets the accumulators (not labels, features or history) to the state of
+ * a tracker that has observed nothing. */
+void cs__tracker_reset_accumulators(cs_tracker *t);
+
+/* Adds one observation of example i in the given epoch to the
+ * accumulators. The single place proxies are updated, so replaying history
+ * reproduces the live results exactly. */
+void cs__tracker_accumulate(cs_tracker *t, size_t i, int32_t epoch,
+                            const cs__row_stats *row);
+
+/* Makes sure history has a block for epoch `epoch` (1-based), allocating
+ * blocks as needed; blocks start with nothing observed. */
+cs_status cs__tracker_reserve_history(cs_tracker *t, int32_t epoch);
+
+/* Computes the row statistics for logits or probabilities. Returns false if
+ * the row is invalid (non-finite, or an invalid probability row); the
+ * caller then locates the offending entry for the error message. */
+bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
+                          cs__row_stats *out);
+bool cs__row_stats_probabilities(const float *row, size_t n_classes,
+                                 size_t label, double tolerance,
+                                 cs__row_stats *out);
+
+/* Fills out[0 .. N-1] with the float value of a float proxy. */
+void cs__tracker_fill_f32(const cs_tracker *t, cs_proxy proxy, float *out);
+
+/* Fills out[0 .. N-1] with the value of an int32 proxy. */
+void cs__tracker_fill_i32(const cs_tracker *t, cs_proxy proxy, int32_t *out);
+
+#endif /* CS_TRACKER_INTERNAL_H */
