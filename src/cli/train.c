@@ -1,0 +1,271 @@
+/*
+ * `cscore train`: trains the built-in MLP on an IDX data set, feeds every
+ * epoch's evaluation of the training set to a tracker, and exports the
+ * proxies and the last epoch's penultimate-layer features.
+ */
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+
+#include "io/io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char train_help[] =
+    "Usage: cscore train [options] --out DIR\n"
+    "\n"
+    "Trains the built-in multilayer perceptron, observes every epoch's\n"
+    "predictions on the training set with the tracker, and writes\n"
+    "DIR/proxies.csv, DIR/proxies.npz, DIR/features.npy (float32, N x d,\n"
+    "last epoch's last hidden layer) and DIR/labels.npy (int32).\n"
+    "\n"
+    "Data:\n"
+    "  --data DIR          folder with the four standard IDX files, plain or\n"
+    "                      .gz (default " CS_FASHION_MNIST_DIR ")\n"
+    "  --first N           keep the first N training examples in file order\n"
+    "                      (default: all)\n"
+    "  --out DIR           output folder, created if missing (required)\n"
+    "  --save-logits       also write DIR/logits/epoch_NNN.npy (float32,\n"
+    "                      N x C) per epoch, for `cscore proxies`\n"
+    "\n"
+    "%s"
+    "\n"
+    "  -h, --help          show this help\n";
+
+enum {
+    OPT_DATA = 1,
+    OPT_FIRST,
+    OPT_OUT,
+    OPT_SAVE_LOGITS,
+    OPT_HELP = 'h'
+};
+
+typedef struct train_args {
+    const char *data;
+    int64_t first;
+    const char *out;
+    bool save_logits;
+    cs_trainer_options recipe;
+} train_args;
+
+/* State the epoch callback needs. */
+typedef struct train_run {
+    cs_tracker *tracker;
+    cli_progress progress;
+    const char *logits_folder;
+    double hook_seconds;
+    double train_seconds;
+    double eval_seconds;
+} train_run;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    static const struct option own[] = {
+        {"data", required_argument, NULL, OPT_DATA},
+        {"first", required_argument, NULL, OPT_FIRST},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"save-logits", no_argument, NULL, OPT_SAVE_LOGITS},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct option all[32];
+    cli_merge_options(own, all, sizeof all / sizeof all[0]);
+
+    int code;
+    optind = 1;
+    while ((code = getopt_long(argc, argv, "h", all, NULL)) != -1) {
+        switch (code) {
+        case OPT_DATA:
+            a->data = optarg;
+            break;
+        case OPT_FIRST:
+            if (!cli_parse_i64("train", "--first", optarg, 1, INT64_MAX,
+                               &a->first))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_OUT:
+            a->out = optarg;
+            break;
+        case OPT_SAVE_LOGITS:
+            a->save_logits = true;
+            break;
+        case OPT_HELP:
+            printf(train_help, cli_recipe_help);
+            return -1;
+        case '?':
+            return cli_usage_error("train", "invalid option");
+        default:
+            if (!cli_apply_recipe_option("train", code, optarg, &a->recipe))
+                return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'",
+                               argv[optind]);
+    if (a->out == NULL)
+        return cli_usage_error("train", "--out DIR is required");
+    return CLI_EXIT_OK;
+}
+
+static cs_status save_epoch_logits(const train_run *run,
+                                   const cs_epoch_report *r)
+{
+    char name[64], path[4096];
+    snprintf(name, sizeof name, "epoch_%03d.npy", (int)r->epoch);
+    cli_join(path, sizeof path, run->logits_folder, name);
+    const int64_t shape[2] = {(int64_t)r->n, r->n_classes};
+    return cs__npy_write_file(path, CS__DTYPE_F32, shape, 2, r->logits,
+                              "cscore train");
+}
+
+static cs_status on_epoch(const cs_epoch_report *r, void *user_data)
+{
+    train_run *run = user_data;
+
+    const double start = now_seconds();
+    cs_status st =
+        cs_observe_epoch(run->tracker, r->logits, r->labels, r->features, r->n);
+    run->hook_seconds += now_seconds() - start;
+    if (st != CS_OK)
+        return st;
+    if (run->logits_folder != NULL) {
+        st = save_epoch_logits(run, r);
+        if (st != CS_OK)
+            return st;
+    }
+
+    run->train_seconds += r->train_seconds;
+    run->eval_seconds += r->eval_seconds;
+    cli_progress_epoch(&run->progress, r);
+    return CS_OK;
+}
+
+static int write_features(const cs_tracker *tracker, size_t n, size_t d,
+                          const char *folder)
+{
+    size_t values = n * d;
+    float *features = malloc(values * sizeof *features);
+    if (features == NULL)
+        return cli_runtime_error("train", "out of memory for features");
+    cs_tracker_features(tracker, features, values);
+
+    char path[4096];
+    cli_join(path, sizeof path, folder, "features.npy");
+    const int64_t shape[2] = {(int64_t)n, (int64_t)d};
+    cs_status st = cs__npy_write_file(path, CS__DTYPE_F32, shape, 2, features,
+                                      "cscore train");
+    free(features);
+    return st == CS_OK ? CLI_EXIT_OK : cli_library_error("train");
+}
+
+/* Creates the tracker for the training split: logits, features of the
+ * last hidden layer, history on. */
+static int create_tracker(size_t n, int32_t classes, int32_t d,
+                          cs_tracker **out)
+{
+    cs_tracker_options o;
+    cs_tracker_options_init(&o);
+    o.n_examples = (int64_t)n;
+    o.n_classes = classes;
+    o.feature_dim = d;
+    o.keep_history = 1;
+    return cs_tracker_create(&o, out) == CS_OK ? CLI_EXIT_OK
+                                               : cli_library_error("train");
+}
+
+static int prepare_output(const train_args *a, train_run *run,
+                          char *logits_folder, size_t capacity)
+{
+    int rc = cli_make_folder("train", a->out);
+    if (rc != CLI_EXIT_OK || !a->save_logits)
+        return rc;
+    cli_join(logits_folder, capacity, a->out, "logits");
+    run->logits_folder = logits_folder;
+    return cli_make_folder("train", logits_folder);
+}
+
+static int finish(const train_args *a, const train_run *run,
+                  const cs_examples *train, int32_t d)
+{
+    int rc = cli_write_exports("train", run->tracker, a->out);
+    if (rc == CLI_EXIT_OK && d > 0)
+        rc = write_features(run->tracker, train->n, (size_t)d, a->out);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+
+    printf("Time: training %.1f s, evaluation %.1f s, tracker %.3f s "
+           "(%.2f%% of the epoch time)\n",
+           run->train_seconds, run->eval_seconds, run->hook_seconds,
+           100.0 * run->hook_seconds /
+               (run->train_seconds + run->eval_seconds + run->hook_seconds));
+    cli_print_least_regular("train", run->tracker, 5);
+    printf("Wrote %s/proxies.csv, proxies.npz, labels.npy%s%s\n", a->out,
+           d > 0 ? ", features.npy" : "",
+           a->save_logits ? " and logits/epoch_*.npy" : "");
+    return CLI_EXIT_OK;
+}
+
+static int run_training(const train_args *a, const cs_dataset *data)
+{
+    cs_examples train, test;
+    cs_dataset_examples(data, CS_SPLIT_TRAIN, &train);
+    cs_dataset_examples(data, CS_SPLIT_TEST, &test);
+
+    cs_trainer_options recipe = a->recipe;
+    recipe.n_inputs = train.n_inputs;
+    recipe.n_classes = cs_dataset_n_classes(data);
+    cs_trainer *trainer = NULL;
+    if (cs_trainer_create(&recipe, &trainer) != CS_OK)
+        return cli_library_error("train");
+    const int32_t d = cs_trainer_feature_dim(trainer);
+
+    train_run run = {0};
+    char logits_folder[4096];
+    int rc = prepare_output(a, &run, logits_folder, sizeof logits_folder);
+    if (rc == CLI_EXIT_OK)
+        rc = create_tracker(train.n, recipe.n_classes, d, &run.tracker);
+    if (rc == CLI_EXIT_OK) {
+        printf("Training on %zu examples (%d classes), testing on %zu; "
+               "%d epochs\n",
+               train.n, (int)recipe.n_classes, test.n, (int)recipe.epochs);
+        cli_progress_start(&run.progress, recipe.epochs);
+        cs_status st =
+            cs_trainer_fit(trainer, &train, NULL, 0, &test, on_epoch, &run);
+        cli_progress_end(&run.progress);
+        rc = st == CS_OK ? finish(a, &run, &train, d)
+                         : cli_library_error("train");
+    }
+    cs_tracker_free(run.tracker);
+    cs_trainer_free(trainer);
+    return rc;
+}
+
+int cli_train(int argc, char **argv)
+{
+    train_args a = {.data = CS_FASHION_MNIST_DIR};
+    cs_trainer_options_init(&a.recipe);
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+
+    cs_dataset_options data_options;
+    cs_dataset_options_init(&data_options);
+    data_options.train_count = a.first;
+    cs_dataset *data = NULL;
+    if (cs_dataset_load_idx(a.data, &data_options, &data) != CS_OK)
+        return cli_library_error("train");
+
+    rc = run_training(&a, data);
+    cs_dataset_free(data);
+    return rc;
+}
