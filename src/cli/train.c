@@ -238,6 +238,7 @@ static int run_training(const train_args *a, const cs_dataset *data)
         printf("Training on %zu examples (%d classes), testing on %zu; "
                "%d epochs\n",
                train.n, (int)recipe.n_classes, test.n, (int)recipe.epochs);
+        fflush(stdout); /* before the progress lines on stderr */
         cli_progress_start(&run.progress, recipe.epochs);
         cs_status st =
             cs_trainer_fit(trainer, &train, NULL, 0, &test, on_epoch, &run);

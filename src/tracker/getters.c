@@ -72,9 +72,25 @@ void cs__tracker_fill_i32(const cs_tracker *t, cs_proxy proxy, int32_t *out)
     memcpy(out, source, t->n_examples * sizeof *out);
 }
 
-/* Checks the arguments shared by every getter that fills N values. */
-static cs_status check_output(const cs_tracker *t, const void *out, size_t n,
-                              size_t expected, const char *fn)
+/* Records a size argument that differs from what the call needs. */
+static cs_status size_mismatch(const char *fn, const char *argument,
+                               size_t given, size_t expected)
+{
+    cs__where where = cs__where_none(fn);
+    where.argument = argument;
+    char value[32];
+    snprintf(value, sizeof value, "%zu", given);
+    return cs__fail(CS_E_SIZE_MISMATCH, &where, value,
+                    "%s is %zu but the output needs %zu values; allocate "
+                    "and pass exactly that many",
+                    argument, given, expected);
+}
+
+/* Checks the arguments shared by every getter that fills N values; the
+ * size argument is named `size_name`. */
+static cs_status check_output_named(const cs_tracker *t, const void *out,
+                                    size_t n, size_t expected, const char *fn,
+                                    const char *size_name)
 {
     if (t == NULL)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, "tracker",
@@ -82,20 +98,28 @@ static cs_status check_output(const cs_tracker *t, const void *out, size_t n,
     if (out == NULL)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, "out", "out is NULL");
     if (n != expected)
-        return cs__fail_arg(CS_E_SIZE_MISMATCH, fn, "n",
-                            "n is %zu but the output needs %zu values; "
-                            "allocate and pass exactly that many",
-                            n, expected);
+        return size_mismatch(fn, size_name, n, expected);
     return CS_OK;
+}
+
+static cs_status check_output(const cs_tracker *t, const void *out, size_t n,
+                              size_t expected, const char *fn)
+{
+    return check_output_named(t, out, n, expected, fn, "n");
 }
 
 static cs_status check_proxy(cs_proxy proxy, int want_integer, const char *fn)
 {
     int is_integer = cs_proxy_is_integer(proxy);
-    if (is_integer < 0)
-        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "proxy",
-                            "proxy is %d; use a cs_proxy value from 0 to %d",
-                            (int)proxy, CS_PROXY_COUNT - 1);
+    if (is_integer < 0) {
+        cs__where where = cs__where_none(fn);
+        where.argument = "proxy";
+        char value[32];
+        snprintf(value, sizeof value, "%d", (int)proxy);
+        return cs__fail(CS_E_INVALID_ARGUMENT, &where, value,
+                        "proxy is %d; use a cs_proxy value from 0 to %d",
+                        (int)proxy, CS_PROXY_COUNT - 1);
+    }
     if (is_integer != want_integer)
         return cs__fail_arg(CS_E_WRONG_TYPE, fn, "proxy",
                             "proxy %s is %s; call %s instead",
@@ -169,7 +193,8 @@ cs_status cs_tracker_features(const cs_tracker *tracker, float *out,
     size_t expected = 0;
     if (tracker != NULL)
         expected = tracker->n_examples * tracker->feature_dim;
-    cs_status st = check_output(tracker, out, n_values, expected, fn);
+    cs_status st =
+        check_output_named(tracker, out, n_values, expected, fn, "n_values");
     if (st != CS_OK)
         return st;
     memcpy(out, tracker->features, n_values * sizeof *out);
@@ -206,9 +231,7 @@ cs_status cs_tracker_history(const cs_tracker *tracker, int32_t epoch,
                         (int)epoch, (int)readable_epochs(tracker));
     }
     if (n != tracker->n_examples)
-        return cs__fail_arg(CS_E_SIZE_MISMATCH, fn, "n",
-                            "n is %zu but the tracker has %zu examples", n,
-                            tracker->n_examples);
+        return size_mismatch(fn, "n", n, tracker->n_examples);
 
     const cs__epoch_history *h = &tracker->history[epoch - 1];
     if (observed)

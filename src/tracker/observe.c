@@ -412,12 +412,17 @@ cs_status cs_observe_epoch(cs_tracker *tracker, const float *predictions,
     cs_status st = check_arguments(tracker, &b);
     if (st != CS_OK)
         return st;
-    if (n != tracker->n_examples)
-        return cs__fail_arg(CS_E_SIZE_MISMATCH, fn, "n",
-                            "n is %zu but the tracker has %zu examples; the "
-                            "epoch form needs every example, row i for id i "
-                            "(use cs_observe_batch for part of an epoch)",
-                            n, tracker->n_examples);
+    if (n != tracker->n_examples) {
+        cs__where where = cs__where_none(fn);
+        where.argument = "n";
+        char value[32];
+        snprintf(value, sizeof value, "%zu", n);
+        return cs__fail(CS_E_SIZE_MISMATCH, &where, value,
+                        "n is %zu but the tracker has %zu examples; the "
+                        "epoch form needs every example, row i for id i "
+                        "(use cs_observe_batch for part of an epoch)",
+                        n, tracker->n_examples);
+    }
     if (tracker->open_observations > 0)
         return cs__fail_arg(CS_E_EPOCH_OPEN, fn, "tracker",
                             "%lld observations of epoch %d were already made "

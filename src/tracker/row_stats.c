@@ -9,17 +9,22 @@
  * them without reassociating floating-point sums, and the results depend
  * only on the row, never on where it sits in a batch.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+/* See CS__INLINE below: no vector crosses a call, so the note is moot. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 #include "tracker_internal.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
-/* These vector helpers are static inline, so the calling convention that
- * -Wpsabi warns about never crosses a function boundary. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+/* Every vector helper is forced inline, even at -O0: the AVX2 clone and
+ * the default clone pass 32-byte vectors in different ways (the ABI change
+ * -Wpsabi warns about), so a vector must never cross a call between code
+ * compiled for different targets. */
+#define CS__INLINE static inline __attribute__((always_inline))
 
 /* Eight float lanes, as GCC and clang vector extensions: 256-bit AVX
  * registers where the CPU has them, two SSE registers otherwise. */
@@ -38,13 +43,13 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #define CS__VECTOR_CLONES
 #endif
 
-static inline v8f splat(float value)
+CS__INLINE v8f splat(float value)
 {
     return (v8f){value, value, value, value, value, value, value, value};
 }
 
 /* Loads x[0 .. n-1], n <= 8, padding the missing lanes with `fill`. */
-static inline v8f load_partial(const float *x, size_t n, float fill)
+CS__INLINE v8f load_partial(const float *x, size_t n, float fill)
 {
     float lanes[CS__LANES];
     for (size_t l = 0; l < CS__LANES; l++)
@@ -54,34 +59,32 @@ static inline v8f load_partial(const float *x, size_t n, float fill)
     return v;
 }
 
-static inline v8f load(const float *x)
+CS__INLINE v8f load(const float *x)
 {
     v8f v;
     memcpy(&v, x, sizeof v);
     return v;
 }
 
-static inline v8f select_where(v8i mask, v8f if_set, v8f if_clear)
-{
-    return (v8f)(((v8i)if_set & mask) | ((v8i)if_clear & ~mask));
-}
-
-static inline v8f vmax(v8f a, v8f b)
-{
-    return select_where(a > b, a, b);
-}
+/* Lane-wise `mask ? if_set : if_clear` and maximum. Macros rather than
+ * functions because GCC notes an ABI change for any function that takes a
+ * 32-byte vector by value when compiled without AVX. */
+#define SELECT_WHERE(mask, if_set, if_clear) \
+    ((v8f)(((v8i)(if_set) & (mask)) | ((v8i)(if_clear) & ~(mask))))
+#define VMAX(a, b) SELECT_WHERE((a) > (b), (a), (b))
 
 /* exp(x) for finite x <= 0, about 2 ulp: x = n ln2 + r with |r| <= ln2/2
  * (ln2 split in two parts so n ln2 is exact), exp(r) by its degree-7
  * Taylor polynomial (truncation error under 6e-9 relative), and 2^n built
  * from the exponent bits. Lanes below CS__EXP_FLUSH give 0. */
-static inline v8f exp_nonpositive(v8f x)
+CS__INLINE v8f exp_nonpositive(const v8f *arg)
 {
+    const v8f x = *arg;
     const v8f flush = splat(CS__EXP_FLUSH);
     const v8f round_magic = splat(12582912.0f); /* 1.5 * 2^23 */
     const v8i below = x < flush;
 
-    v8f clamped = select_where(below, flush, x);
+    v8f clamped = SELECT_WHERE(below, flush, x);
     v8f n = (clamped * 1.44269504f + round_magic) - round_magic;
     v8f r = clamped - n * 0.693145752f /* ln2, low bits zero */
             - n * 1.42860677e-6f;      /* ln2 minus the above */
@@ -101,54 +104,56 @@ static inline v8f exp_nonpositive(v8f x)
 }
 
 /* Horizontal reductions, always in the same lane order. */
-static inline float lanes_max(v8f v)
+CS__INLINE float lanes_max(const v8f *v)
 {
-    float m = v[0];
+    float m = (*v)[0];
     for (int l = 1; l < CS__LANES; l++)
-        m = v[l] > m ? v[l] : m;
+        m = (*v)[l] > m ? (*v)[l] : m;
     return m;
 }
 
-static inline double lanes_sum(v8f v)
+CS__INLINE double lanes_sum(const v8f *v)
 {
     double s = 0.0;
     for (int l = 0; l < CS__LANES; l++)
-        s += v[l];
+        s += (*v)[l];
     return s;
 }
 
 /* Running maximum and finiteness check over x[0 .. n-1]. `poison` stays 0
  * while every value is finite: x * 0 is NaN for NaN and infinities. Padding
  * uses -FLT_MAX, which is finite and never the maximum of a real row. */
-static inline void scan_max(const float *x, size_t n, v8f *max, v8f *poison)
+CS__INLINE void scan_max(const float *x, size_t n, v8f *max, v8f *poison)
 {
     size_t k = 0;
     for (; k + CS__LANES <= n; k += CS__LANES) {
         v8f v = load(x + k);
-        *max = vmax(v, *max);
+        *max = VMAX(v, *max);
         *poison += v * 0.0f;
     }
     if (k < n) {
         v8f v = load_partial(x + k, n - k, -FLT_MAX);
-        *max = vmax(v, *max);
+        *max = VMAX(v, *max);
         *poison += v * 0.0f;
     }
 }
 
 /* Adds exp(x - shift) and its square over x[0 .. n-1] to the lanes;
  * padding with -FLT_MAX contributes exp(-inf) = 0. */
-static inline void sum_exp(const float *x, size_t n, float shift, v8f *sum,
+CS__INLINE void sum_exp(const float *x, size_t n, float shift, v8f *sum,
                            v8f *sum_sq)
 {
     const v8f s = splat(shift);
     size_t k = 0;
     for (; k + CS__LANES <= n; k += CS__LANES) {
-        v8f e = exp_nonpositive(load(x + k) - s);
+        v8f shifted = load(x + k) - s;
+        v8f e = exp_nonpositive(&shifted);
         *sum += e;
         *sum_sq += e * e;
     }
     if (k < n) {
-        v8f e = exp_nonpositive(load_partial(x + k, n - k, -FLT_MAX) - s);
+        v8f shifted = load_partial(x + k, n - k, -FLT_MAX) - s;
+        v8f e = exp_nonpositive(&shifted);
         *sum += e;
         *sum_sq += e * e;
     }
@@ -157,25 +162,29 @@ static inline void sum_exp(const float *x, size_t n, float shift, v8f *sum,
 /* Adds one vector of probabilities to the running maximum, sum and sum
  * of squares. Comparisons give -1 in lanes that pass, so `bad` gains 1 in
  * each lane that is negative, NaN or infinite (NaN fails both tests). */
-static inline void add_probabilities(v8f v, v8f *max, v8f *sum, v8f *sum_sq,
+CS__INLINE void add_probabilities(const v8f *value, v8f *max, v8f *sum, v8f *sum_sq,
                                      v8i *bad)
 {
-    *max = vmax(v, *max);
+    const v8f v = *value;
+    *max = VMAX(v, *max);
     *sum += v;
     *sum_sq += v * v;
     *bad += 1 + ((v >= splat(0.0f)) & (v <= splat(FLT_MAX)));
 }
 
 /* Scans probabilities x[0 .. n-1]; padding with 0 changes no result. */
-static inline void scan_probabilities(const float *x, size_t n, v8f *max,
+CS__INLINE void scan_probabilities(const float *x, size_t n, v8f *max,
                                       v8f *sum, v8f *sum_sq, v8i *bad)
 {
     size_t k = 0;
-    for (; k + CS__LANES <= n; k += CS__LANES)
-        add_probabilities(load(x + k), max, sum, sum_sq, bad);
-    if (k < n)
-        add_probabilities(load_partial(x + k, n - k, 0.0f), max, sum, sum_sq,
-                          bad);
+    for (; k + CS__LANES <= n; k += CS__LANES) {
+        const v8f v = load(x + k);
+        add_probabilities(&v, max, sum, sum_sq, bad);
+    }
+    if (k < n) {
+        const v8f v = load_partial(x + k, n - k, 0.0f);
+        add_probabilities(&v, max, sum, sum_sq, bad);
+    }
 }
 
 CS__VECTOR_CLONES
@@ -191,9 +200,9 @@ bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
     v8f poison = splat(0.0f);
     scan_max(row, label, &max, &poison);
     scan_max(after, n_after, &max, &poison);
-    if (lanes_sum(poison) != 0.0 || !isfinite(z_label))
+    if (lanes_sum(&poison) != 0.0 || !isfinite(z_label))
         return false;
-    const float max_other = lanes_max(max);
+    const float max_other = lanes_max(&max);
     const float shift = z_label > max_other ? z_label : max_other;
 
     /* Pass 2: softmax sums over the other classes, shifted by the maximum
@@ -204,9 +213,10 @@ bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
     sum_exp(row, label, shift, &sum, &sum_sq);
     sum_exp(after, n_after, shift, &sum, &sum_sq);
 
-    const double e_label = exp_nonpositive(splat(z_label - shift))[0];
-    const double s_other = lanes_sum(sum);
-    const double s2_other = lanes_sum(sum_sq);
+    const v8f label_shifted = splat(z_label - shift);
+    const double e_label = exp_nonpositive(&label_shifted)[0];
+    const double s_other = lanes_sum(&sum);
+    const double s2_other = lanes_sum(&sum_sq);
     const double s = s_other + e_label;
 
     /* The largest class has exp(0) = 1, so p_max = 1 / s. EL2N is
@@ -241,12 +251,12 @@ bool cs__row_stats_probabilities(const float *row, size_t n_classes,
     if (bad_count != 0 || !(p_label >= 0.0f && p_label <= FLT_MAX))
         return false;
 
-    const double s_other = lanes_sum(sum);
+    const double s_other = lanes_sum(&sum);
     if (!(fabs(s_other + p_label - 1.0) <= tolerance))
         return false;
 
     /* Log-probabilities stand in for logits; FLT_MIN keeps log finite. */
-    const float max_other = lanes_max(max);
+    const float max_other = lanes_max(&max);
     const double log_label = log(p_label > FLT_MIN ? p_label : FLT_MIN);
     const double log_other = log(max_other > FLT_MIN ? max_other : FLT_MIN);
     const double miss = 1.0 - (double)p_label;
@@ -254,7 +264,7 @@ bool cs__row_stats_probabilities(const float *row, size_t n_classes,
     out->p_l = p_label;
     out->p_max = p_label > max_other ? p_label : max_other;
     out->margin = (float)(log_label - log_other);
-    out->el2n = (float)sqrt(miss * miss + lanes_sum(sum_sq));
+    out->el2n = (float)sqrt(miss * miss + lanes_sum(&sum_sq));
     out->correct = p_label > max_other;
     return true;
 }

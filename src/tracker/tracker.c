@@ -74,7 +74,7 @@ static cs_status read_options(const cs_tracker_options *given,
     cs_tracker_options_init(out);
 
     if (given->struct_size < CS__OPTIONS_MIN_SIZE)
-        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "options",
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "struct_size",
                             "options->struct_size is %zu, below the minimum "
                             "%zu; initialise options with "
                             "cs_tracker_options_init()",
@@ -374,13 +374,12 @@ cs_status cs_tracker_get_options(const cs_tracker *tracker,
     if (options == NULL)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, "options",
                             "options is NULL");
-    if (options->struct_size < CS__OPTIONS_MIN_SIZE)
-        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "options",
-                            "options->struct_size is %zu, below the minimum "
-                            "%zu; initialise options with "
-                            "cs_tracker_options_init() first",
-                            options->struct_size,
-                            (size_t)CS__OPTIONS_MIN_SIZE);
+    /* A caller's older, shorter struct gets the fields it knows. */
+    if (options->struct_size < sizeof options->struct_size)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "struct_size",
+                            "options->struct_size is %zu; set it to "
+                            "sizeof(cs_tracker_options) first",
+                            options->struct_size);
 
     size_t given = options->struct_size;
     size_t known = given < sizeof tracker->options ? given
