@@ -43,22 +43,26 @@ static inline cs__where cs__where_path(const char *function, const char *path)
     return where;
 }
 
-/* Writes the text of OS error errnum into buffer (thread-safe, unlike
- * strerror()) and returns buffer. */
+/* Writes the text of OS error errnum into buffer and returns buffer. Unlike
+ * strerror(), it is thread-safe. */
 const char *cs__errno_text(int errnum, char *buffer, size_t size);
+
+/* Returns a copy of text allocated with cs__malloc(), or NULL when out of
+ * memory. */
+char *cs__copy_string(const char *text);
 
 /* Returns the mode that open() would give a new file: 0666 minus the
  * process umask. */
 mode_t cs__new_file_mode(void);
 
-/* Creates an empty file "<path>.tmp.XXXXXX" (mkstemp) in path's folder,
+/* Creates an empty file "<path>.tmp.XXXXXX" (mkstemp) in path's directory,
  * with mode 0666 minus the process umask. On success *temp_path owns its
- * name (release with cs__free()) and *fd is open for reading and writing;
- * the caller closes it. On failure nothing is left on disk. */
+ * name (release with cs__free()), and *fd is open for reading and writing
+ * until the caller closes it. On failure nothing is left on disk. */
 cs_status cs__temp_create(const char *path, const char *function,
                           char **temp_path, int *fd);
 
-/* Renames temp_path over final_path and then fsyncs their folder. The
+/* Renames temp_path over final_path and then fsyncs their directory. The
  * caller has already fsynced temp_path's contents. On failure temp_path is
  * removed and final_path is untouched. */
 cs_status cs__temp_install(const char *temp_path, const char *final_path,
@@ -97,16 +101,17 @@ cs_status cs__npy_check_array(const cs__where *where, const char *what,
 
 /* Encodes the .npy preamble (magic, version, header length and the header
  * dictionary padded so that the data starts at a multiple of 64 bytes) for
- * an array that passed cs__npy_check_array(); any ndim >= 0 is accepted
- * here. On success *header owns *header_size bytes (release with
- * cs__free()). Errors: CS_E_INVALID_ARGUMENT (unknown dtype),
- * CS_E_OVERFLOW, CS_E_OUT_OF_MEMORY. */
-cs_status cs__npy_header_encode(const cs__where *where, cs__dtype dtype,
-                                const int64_t *shape, int ndim, char **header,
-                                size_t *header_size);
+ * an array that passed cs__npy_check_array(). Any ndim >= 0 is accepted
+ * here. `what` names the array in messages, as above. On success *header
+ * owns *header_size bytes (release with cs__free()). Errors:
+ * CS_E_INVALID_ARGUMENT (unknown dtype), CS_E_OVERFLOW,
+ * CS_E_OUT_OF_MEMORY. */
+cs_status cs__npy_header_encode(const cs__where *where, const char *what,
+                                cs__dtype dtype, const int64_t *shape,
+                                int ndim, char **header, size_t *header_size);
 
 /* Copies count elements of elem_size bytes from src to dst, converting them
- * to little-endian byte order; a plain copy on little-endian hosts. */
+ * to little-endian byte order. On little-endian hosts this is memcpy(). */
 void cs__copy_little_endian(void *dst, const void *src, size_t count,
                             size_t elem_size);
 

@@ -345,7 +345,9 @@ static cs_status tracker_from_header(const ckpt_header *h, cs_tracker **out)
 
     cs_status st = cs_tracker_create(&o, out);
     if (st != CS_OK)
-        return st;
+        return cs__fail_arg(st, "cs_tracker_load", "path",
+                            "cannot create a tracker of %lld examples: %s",
+                            (long long)h->n_examples, cs_strerror(st));
 
     cs_tracker *t = *out;
     t->epochs_ended = h->epochs_ended;
