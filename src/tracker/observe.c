@@ -171,10 +171,7 @@ static cs_status check_features(const cs_tracker *t, const batch *b,
 {
     const size_t d = t->feature_dim;
     const float *f = b->features + row * d;
-    float poison = 0.0f;
-    for (size_t k = 0; k < d; k++)
-        poison += f[k] * 0.0f;
-    if (poison == 0.0f)
+    if (cs__all_finite(f, d))
         return CS_OK;
 
     for (size_t k = 0; k < d; k++) {

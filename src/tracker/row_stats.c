@@ -211,6 +211,28 @@ CS__INLINE void scan_probabilities(const float *x, size_t n, v8f *max,
 }
 
 CS__VECTOR_CLONES
+bool cs__all_finite(const float *x, size_t n)
+{
+    /* Two accumulators so that consecutive blocks do not wait on each
+     * other's additions. */
+    v8f poison_a = splat(0.0f);
+    v8f poison_b = splat(0.0f);
+    size_t k = 0;
+    for (; k + 2 * CS__LANES <= n; k += 2 * CS__LANES) {
+        poison_a += load(x + k) * 0.0f;
+        poison_b += load(x + k + CS__LANES) * 0.0f;
+    }
+    for (; k < n; k += CS__LANES) {
+        const size_t left = n - k;
+        const v8f v = left >= CS__LANES ? load(x + k)
+                                        : load_partial(x + k, left, 0.0f);
+        poison_a += v * 0.0f;
+    }
+    poison_a += poison_b;
+    return lanes_sum(&poison_a) == 0.0f;
+}
+
+CS__VECTOR_CLONES
 bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
                           cs__row_stats *out)
 {

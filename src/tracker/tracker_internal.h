@@ -103,6 +103,9 @@ bool cs__row_stats_probabilities(const float *row, size_t n_classes,
                                  size_t label, double tolerance,
                                  cs__row_stats *out);
 
+/* Returns true when every x[0 .. n-1] is finite (not NaN or infinite). */
+bool cs__all_finite(const float *x, size_t n);
+
 /* Fills out[0 .. N-1] with the float value of a float proxy. */
 void cs__tracker_fill_f32(const cs_tracker *t, cs_proxy proxy, float *out);
 
