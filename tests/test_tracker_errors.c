@@ -1148,7 +1148,9 @@ static void status_names_and_messages(void **state)
     const size_t count = sizeof(table) / sizeof(table[0]);
 
     (void)state;
-    assert_int_equal(count, 24);
+    /* The tracker's 24 codes come first; other modules append theirs. */
+    assert_true(count >= 24);
+    assert_int_equal(table[23].status, CS_E_UNSUPPORTED_VERSION);
     for (size_t i = 0; i < count; i++) {
         assert_int_equal(table[i].status, (int)i);
         assert_string_equal(cs_status_name(table[i].status), table[i].name);
