@@ -1,6 +1,6 @@
 /*
- * Reading numpy .npy arrays, from a file or from bytes in memory (the
- * members of an .npz archive).
+ * Reading numpy .npy arrays, from a file, from bytes in memory, or from
+ * any other source of bytes (the members of an .npz archive).
  */
 #ifndef CS_NPY_READ_H
 #define CS_NPY_READ_H
@@ -10,7 +10,7 @@
 #define CS__NPY_MAX_DIMS 8
 
 /* Element types the reader accepts. Values are converted to the host's
- * byte order on reading. */
+ * byte order on reading. The numbers equal those of cs_element_type. */
 typedef enum cs__element {
     CS__ELEMENT_BOOL = 0,
     CS__ELEMENT_U8 = 1,
@@ -29,15 +29,41 @@ typedef struct cs__array {
     void *data;
 } cs__array;
 
-/* Returns the numpy name of an element type ("float32", ...). */
+/* Returns the numpy name of an element type ("float32", ...), or
+ * "unknown". */
 const char *cs__element_name(cs__element element);
 
-/* Parses a complete .npy image of `size` bytes. `where` names the caller
- * and the file (and `member`, the .npz member name, or NULL) for errors.
- * Formats 1.0, 2.0 and 3.0; little- and big-endian bool, uint8, int32,
- * int64, float32 and float64; C order, and Fortran order for 0-D and 1-D
- * arrays, where it is the same layout. The shape's byte count must equal
- * the bytes after the header exactly. */
+/* Returns the bytes per element of a valid element type. */
+size_t cs__element_size(cs__element element);
+
+/* Where the bytes of one .npy image come from. */
+typedef struct cs__npy_source {
+    /* Reads up to size bytes into buffer and sets *got to the count read;
+     * a short count means the bytes ended. On a failure it returns CS_E_IO
+     * (the medium failed) or CS_E_FORMAT (the bytes are corrupt, e.g. a
+     * bad deflate stream) and describes the problem in reason. */
+    cs_status (*read)(void *context, void *buffer, size_t size, size_t *got,
+                      char *reason, size_t reason_size);
+    void *context;
+    uint64_t size; /* bytes of the image, as the file system or the
+                    * archive states them */
+} cs__npy_source;
+
+/* Reads one .npy image from source. `where` names the caller and the file
+ * (and `member`, the .npz member name, or NULL) for errors. Formats 1.0,
+ * 2.0 and 3.0; little- and big-endian bool, uint8, int32, int64, float32
+ * and float64; C order, and Fortran order where at most one dimension
+ * exceeds 1 (0-D and 1-D arrays among them), because the layout is then
+ * the same. The shape's byte count must equal the bytes after the header
+ * exactly, and the header is checked against source->size before the
+ * data is allocated. Errors: CS_E_FORMAT, CS_E_UNSUPPORTED_VERSION,
+ * CS_E_IO, CS_E_OUT_OF_MEMORY. */
+cs_status cs__npy_read_source(const cs__npy_source *source,
+                              const cs__where *where, const char *member,
+                              cs__array *out);
+
+/* Parses a complete .npy image of `size` bytes in memory, as
+ * cs__npy_read_source() does. */
 cs_status cs__npy_parse(const unsigned char *bytes, size_t size,
                         const cs__where *where, const char *member,
                         cs__array *out);
@@ -47,7 +73,7 @@ cs_status cs__npy_read_file(const char *path, const char *function,
                             cs__array *out);
 
 /* Reads a whole file into memory after checking its size; *out is owned
- * (cs__free). Errors: CS_E_IO naming the path. */
+ * (cs__free). Errors: CS_E_IO naming the path, CS_E_OUT_OF_MEMORY. */
 cs_status cs__read_whole_file(const char *path, const char *function,
                               unsigned char **out, size_t *size);
 
@@ -60,6 +86,10 @@ bool cs__array_to_f32(const cs__array *a, float **out);
 bool cs__array_to_f64(const cs__array *a, double **out);
 bool cs__array_to_i32(const cs__array *a, int32_t **out, int64_t *bad_index);
 bool cs__array_to_i64(const cs__array *a, int64_t **out, int64_t *bad_index);
+
+/* Writes the array's a->count values, converted to double, to values.
+ * int64 values beyond 2^53 in magnitude are rounded. */
+void cs__array_copy_f64(const cs__array *a, double *values);
 
 void cs__array_free(cs__array *a);
 
