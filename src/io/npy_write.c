@@ -239,6 +239,10 @@ static bool host_is_little_endian(void)
 void cs__copy_little_endian(void *dst, const void *src, size_t count,
                             size_t elem_size)
 {
+    /* memcpy needs valid pointers even for 0 bytes, and an empty array may
+     * come with NULL data. */
+    if (count == 0)
+        return;
     if (host_is_little_endian() || elem_size == 1) {
         memcpy(dst, src, count * elem_size);
         return;
