@@ -70,7 +70,7 @@ CS_API const char *cs_version_string(void);
     X(CS_E_NULL_ARGUMENT, 1, "a required pointer argument is NULL")           \
     X(CS_E_ZERO_SIZE, 2, "a size argument is 0")                              \
     X(CS_E_INVALID_ARGUMENT, 3, "an argument is outside its valid range")     \
-    X(CS_E_SIZE_MISMATCH, 4, "n does not equal the tracker's example count")  \
+    X(CS_E_SIZE_MISMATCH, 4, "an array length does not match the call")     \
     X(CS_E_NONFINITE_PREDICTION, 5, "a prediction is NaN or infinite")        \
     X(CS_E_INVALID_PROBABILITY, 6,                                            \
       "a probability row has a negative entry or does not sum to 1")          \
@@ -957,7 +957,10 @@ CS_API cs_status cs_bootstrap_interval(cs_statistic statistic,
  * took 6 to 10 s and about 70 MB besides the caller's arrays. The default
  * sampled method (M = 5,000) took about 1 s, and its Spearman rho against
  * the exact scores was at least 0.9996 for KDE +-L, 0.997 for KDE L and
- * 0.9998 for class-free over four seeds.
+ * 0.9998 for class-free over four seeds. NOTE: where the density barely
+ * varies between examples, sampling noise weighs more: on 20,000 points
+ * of 10 isotropic Gaussian clusters in 256 dimensions, rho was only 0.90
+ * to 0.93 at the same M.
  *
  * Precision: features are shifted by their mean and divided by h before
  * the float32 sgemm, and every sum of kernel values is accumulated in
@@ -991,7 +994,11 @@ typedef enum cs_kde_method {
                         * reference_size examples */
 } cs_kde_method;
 
-/* Defaults of cs_kde_options, set by cs_kde_options_init(). */
+/* Defaults of cs_kde_options, set by cs_kde_options_init(). The sampled
+ * bandwidth's 200,000 pairs give a standard error of about 1e-3 of h when
+ * distances vary by 40% around their mean. On one thread of the machine
+ * described above, drawing them took about 0.1 s, as long as the pass over
+ * all pairs of 5,000 examples of d = 256, which sets the exact limit. */
 #define CS_KDE_DEFAULT_REFERENCE_SIZE 5000
 #define CS_KDE_DEFAULT_BANDWIDTH_PAIRS 200000
 #define CS_KDE_DEFAULT_EXACT_BANDWIDTH_LIMIT 5000
