@@ -83,5 +83,7 @@ void cli_merge_options(const struct option *extra, struct option *out,
 /* Subcommands. Each returns an exit code. */
 int cli_train(int argc, char **argv);
 int cli_proxies(int argc, char **argv);
+int cli_holdout(int argc, char **argv);
+int cli_holdout_merge(int argc, char **argv);
 
 #endif /* CS_CLI_H */

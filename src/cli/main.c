@@ -15,6 +15,10 @@ static const char main_help[] =
     "             proxies of every training example\n"
     "  proxies    compute the proxies from predictions saved per epoch by\n"
     "             any framework\n"
+    "  holdout    estimate ground-truth C-scores by training many models\n"
+    "             on random subsets (resumable, parallel, MPI)\n"
+    "  holdout-merge\n"
+    "             merge holdout record files from separate jobs\n"
     "\n"
     "Run 'cscore COMMAND --help' for a command's options.\n"
     "  --version  print the version\n"
@@ -30,6 +34,8 @@ typedef struct command {
 static const command commands[] = {
     {"train", cli_train},
     {"proxies", cli_proxies},
+    {"holdout", cli_holdout},
+    {"holdout-merge", cli_holdout_merge},
 };
 
 int main(int argc, char **argv)
