@@ -100,7 +100,11 @@ CS_API const char *cs_version_string(void);
       "bandwidth exists")                                                    \
     X(CS_E_RECORDS_MISMATCH, 25,                                              \
       "a record file belongs to another estimate: its examples, labels, "   \
-      "master seed or trainer recipe differ")
+      "master seed or trainer recipe differ")                                \
+    X(CS_E_UNSUPPORTED, 26,                                                   \
+      "the call needs a feature that this build of cscore left out")         \
+    X(CS_E_EXTERNAL, 27,                                                      \
+      "a library that cscore calls, such as FAISS, reported an error")
 
 typedef enum cs_status {
 #define CS_STATUS_ENUM_ENTRY(name, value, text) name = value,
@@ -221,7 +225,7 @@ typedef enum cs_repeat_policy {
     /* A second observation of an example in the same epoch fails with
      * CS_E_REPEATED_OBSERVATION. */
     CS_REPEAT_REJECT = 0,
-    /* The first observation stands; later ones in the same epoch are
+    /* The first observation is kept; later ones in the same epoch are
      * dropped and counted (cs_tracker_repeats_dropped()). This is what
      * data-parallel samplers that pad the last batch need, such as
      * PyTorch's DistributedSampler. */
@@ -371,7 +375,7 @@ CS_API cs_status cs_tracker_history(const cs_tracker *tracker, int32_t epoch,
                                     uint8_t *observed, uint8_t *correct,
                                     float *p_l, float *p_max, size_t n);
 
-/* Merges src into dst: dst afterwards holds the union of both trackers'
+/* Merges src into dst: dst afterwards contains the union of both trackers'
  * (example, epoch) observations, with dst's observation winning where both
  * observed the same example in the same epoch (that pair counts as a
  * dropped repeat), and every proxy recomputed from the union. Trackers that
@@ -424,6 +428,34 @@ CS_API cs_status cs_tracker_export_csv(const cs_tracker *tracker,
  * CS_E_IO, CS_E_OUT_OF_MEMORY, CS_E_OVERFLOW. */
 CS_API cs_status cs_tracker_export_npz(const cs_tracker *tracker,
                                        const char *path);
+
+/* Writes the file of cs_tracker_export_csv() or cs_tracker_export_npz()
+ * with n_columns more per-example float32 arrays, such as KDE scores
+ * computed by the caller. values[c] contains n floats, with NaN for a
+ * missing value (an empty CSV cell), and n must equal the tracker's
+ * n_examples. The CSV gets one column per array after every built-in
+ * column, with no rank column. The .npz gets one array per name.
+ *
+ * names[c]: 1 to 63 characters from [A-Za-z0-9_], distinct, and unlike
+ * every built-in name (id, ids, label, labels, the proxy names, and the
+ * rank_ and hist_ prefixes). n_columns = 0 writes the plain export; names and
+ * values may then be NULL. The library copies nothing and keeps no
+ * pointer after the call.
+ *
+ * Errors: those of the plain export, CS_E_NULL_ARGUMENT (names or values
+ * with n_columns > 0, or a NULL entry), CS_E_SIZE_MISMATCH (n differs from
+ * n_examples), CS_E_INVALID_ARGUMENT (a bad or repeated name, naming its
+ * index). On failure no file is written. */
+CS_API cs_status cs_tracker_export_csv_extra(const cs_tracker *tracker,
+                                             const char *path,
+                                             const char *const *names,
+                                             const float *const *values,
+                                             size_t n_columns, size_t n);
+CS_API cs_status cs_tracker_export_npz_extra(const cs_tracker *tracker,
+                                             const char *path,
+                                             const char *const *names,
+                                             const float *const *values,
+                                             size_t n_columns, size_t n);
 
 /* ------------------------------------------------------------------------
  * Data sets in IDX files
@@ -987,12 +1019,85 @@ CS_API cs_status cs_bootstrap_interval(cs_statistic statistic,
  * ------------------------------------------------------------------------ */
 
 /* How the kernel sums are evaluated. Values are never renumbered; new
- * methods, such as neighbour-based sums, get new values. */
+ * methods get new values. The neighbour scores below are other
+ * quantities, not a method for these sums, so they have their own output
+ * buffers and cs_kde_neighbor_index. */
 typedef enum cs_kde_method {
     CS_KDE_EXACT = 0,  /* every pair, see above */
     CS_KDE_SAMPLED = 1 /* a stratified random reference set of about
                         * reference_size examples */
 } cs_kde_method;
+
+/* Neighbour scores (FAISS)
+ *
+ * With FAISS built in, cs_kde_scores() and cs_kde_query() also compute
+ * scores over the k nearest neighbours of each example, when the result
+ * sets any knn_ buffer. kNN(i) is the set of the k examples nearest to
+ * example i in Euclidean distance, i itself excluded (in query mode, the
+ * k nearest reference examples). With the kernel and bandwidth above:
+ *
+ *   knn_kde_pm[i]   = (1/N) sum_{j in kNN(i)} (2 [y_i = y_j] - 1) K(x_i, x_j)
+ *   knn_kde_l[i]    = (1/N) sum_{j in kNN(i)} [y_i = y_j] K(x_i, x_j)
+ *   knn_kde_free[i] = (1/N) sum_{j in kNN(i)} K(x_i, x_j)
+ *   knn_agree[i]    = (1/k) #{j in kNN(i) : y_j = y_i}
+ *
+ * These are local-density scores in their own right, not approximations
+ * of kde_pm, kde_l and kde_free. At the default bandwidth, which is wide,
+ * most of the kernel mass of the full sums lies beyond the k nearest
+ * neighbours, so the truncated sums rank examples differently. A higher
+ * value marks a more regular example for all four.
+ *
+ * FAISS only chooses the neighbours. The kernel values are computed from
+ * the caller's rows in double, so flat and approximate indexes that find
+ * the same neighbours give the same scores. Rows are shifted by their
+ * mean before they go to FAISS, which keeps its float32 distances
+ * accurate. The index kinds (cs_kde_neighbor_index):
+ *
+ * - CS_KDE_NEIGHBORS_FLAT compares each query with every row (BLAS
+ *   sgemm for batches of queries): exact, time N^2 d.
+ * - CS_KDE_NEIGHBORS_IVF clusters the rows by k-means into ivf_nlist
+ *   lists, trained on min(N, 40 ivf_nlist) rows drawn with options.seed,
+ *   and scans the ivf_nprobe lists nearest to each query. It can return
+ *   fewer than k neighbours when those lists hold fewer rows.
+ * - CS_KDE_NEIGHBORS_HNSW links each row to about hnsw_m others in a
+ *   layered graph, built with hnsw_ef_construction candidates per
+ *   insertion and searched with max(hnsw_ef_search, k + 1) candidates per
+ *   example (max(hnsw_ef_search, k) per query in query mode).
+ *
+ * A slot that an approximate index leaves empty is counted in
+ * result->knn_missing and left out of the sums; knn_agree then divides by
+ * the neighbours found (NaN when none was found).
+ *
+ * Memory besides the caller's arrays: FAISS keeps a copy of the rows,
+ * 4 N d bytes, and HNSW adds about 8 hnsw_m N bytes of links. The search
+ * runs in chunks of rows that take at most about 64 MiB, and four float
+ * scores per example (16 N bytes) are held until the call succeeds.
+ *
+ * Threads and determinism: FAISS runs options.threads OpenMP threads;
+ * the call sets the calling thread's OpenMP count and OpenBLAS's count
+ * for its duration and restores both. Flat and IVF gave the same
+ * neighbours on repeated runs with the same inputs, seed and thread count
+ * in the tests. An HNSW graph built by more than one thread depends on
+ * their timing, so its neighbours can differ from run to run. */
+
+/* Index that finds the neighbours. Values are never renumbered. */
+typedef enum cs_kde_neighbor_index {
+    CS_KDE_NEIGHBORS_FLAT = 0, /* exact search over every row */
+    CS_KDE_NEIGHBORS_IVF = 1,  /* inverted file of k-means lists */
+    CS_KDE_NEIGHBORS_HNSW = 2  /* hierarchical navigable small-world graph */
+} cs_kde_neighbor_index;
+
+/* Defaults of the neighbour fields of cs_kde_options. M = 32 is also the
+ * default of FAISS's IndexHNSW constructor (FAISS 1.7.3 headers). */
+#define CS_KDE_DEFAULT_NEIGHBORS 10
+#define CS_KDE_DEFAULT_IVF_NPROBE 16
+#define CS_KDE_DEFAULT_HNSW_M 32
+#define CS_KDE_DEFAULT_HNSW_EF_CONSTRUCTION 40
+#define CS_KDE_DEFAULT_HNSW_EF_SEARCH 64
+
+/* Upper limits of the neighbour fields. FAISS stores HNSW links as int. */
+#define CS_KDE_MAX_NEIGHBORS 1000000
+#define CS_KDE_MAX_HNSW_M 1024
 
 /* Defaults of cs_kde_options, set by cs_kde_options_init(). The sampled
  * bandwidth's 200,000 pairs give a standard error of about 1e-3 of h when
@@ -1037,6 +1142,28 @@ typedef struct cs_kde_options {
                         * CS_KDE_DEFAULT_TILE_SIZE */
     int32_t threads;   /* worker threads, 0 .. CS_KDE_MAX_THREADS; 0
                         * (default) uses one per online CPU */
+
+    /* Neighbour scores, used when the result sets a knn_ buffer (see
+     * "Neighbour scores" above). A struct_size that ends before these
+     * fields leaves them at their defaults. */
+    cs_kde_neighbor_index neighbor_index; /* default CS_KDE_NEIGHBORS_FLAT */
+    int64_t neighbors;   /* k, 1 .. CS_KDE_MAX_NEIGHBORS and at most N - 1
+                          * (N reference examples in query mode); default
+                          * CS_KDE_DEFAULT_NEIGHBORS */
+    int64_t ivf_nlist;   /* IVF lists, 0 .. N; 0 (default) for
+                          * min(N, round(4 sqrt(N))) */
+    int64_t ivf_nprobe;  /* IVF lists scanned per query, >= 1, capped at
+                          * the list count; default
+                          * CS_KDE_DEFAULT_IVF_NPROBE */
+    int32_t hnsw_m;      /* HNSW links per row (FAISS's M), 2 ..
+                          * CS_KDE_MAX_HNSW_M; default
+                          * CS_KDE_DEFAULT_HNSW_M */
+    int32_t hnsw_ef_construction; /* HNSW candidates per insertion, >= 1;
+                                   * default
+                                   * CS_KDE_DEFAULT_HNSW_EF_CONSTRUCTION */
+    int32_t hnsw_ef_search;       /* HNSW candidates per query, >= 1;
+                                   * default
+                                   * CS_KDE_DEFAULT_HNSW_EF_SEARCH */
 } cs_kde_options;
 
 /* Sets every field of *options to its default. */
@@ -1057,17 +1184,29 @@ typedef struct cs_kde_result {
     double bandwidth_se; /* output: standard error of h, 0 when h was given
                           * or averaged over every pair */
     int64_t reference_count; /* output: reference examples summed over,
-                              * N for the exact method */
+                              * N for the exact method; 0 when only knn_
+                              * buffers are set */
+
+    /* Neighbour scores (see "Neighbour scores" above), each NULL to skip.
+     * A struct_size that ends before these fields leaves them unset. */
+    float *knn_kde_pm;   /* KDE +-L over the k nearest neighbours */
+    float *knn_kde_l;    /* KDE L over the k nearest neighbours */
+    float *knn_kde_free; /* class-free KDE over the k nearest neighbours */
+    float *knn_agree;    /* fraction of the k nearest neighbours that share
+                          * the example's label */
+    int64_t knn_missing; /* output: neighbour slots that the index left
+                          * empty, over all examples; 0 for flat */
 } cs_kde_result;
 
 /* Sets struct_size, n = 0 and every other field to NULL or 0. */
 CS_API void cs_kde_result_init(cs_kde_result *result);
 
-/* Computes the three scores of every example among the others.
+/* Computes the three scores of every example among the others, and the
+ * neighbour scores when a knn_ buffer is set.
  *
  * examples:  inputs N x d float32 with d = n_inputs >= 1 and N >= 2, all
  *            finite; labels N int32 in [0, n_classes), or NULL when only
- *            kde_free is requested. Row i is example i. Labels that are
+ *            kde_free and knn_kde_free are requested. Row i is example i. Labels that are
  *            given are checked, and with CS_KDE_SAMPLED they stratify the
  *            reference set also when only kde_free is requested.
  * n_classes: C >= 1 when labels are given; ignored without labels.
@@ -1089,17 +1228,22 @@ CS_API void cs_kde_result_init(cs_kde_result *result);
  * Each worker thread adds 4 T^2 + 8 T C bytes, and 4 T d more for
  * CS_KDE_SAMPLED, for tiles of T = tile_size rows. N = 60,000, d = 256,
  * C = 10 needs about 70 MB with the exact method and the default tile.
+ * The neighbour scores add the memory stated under "Neighbour scores".
  *
  * Errors: CS_E_NULL_ARGUMENT (examples, inputs or result; labels when
- * kde_pm or kde_l is requested), CS_E_ZERO_SIZE (N, d or n_classes is 0),
- * CS_E_INVALID_ARGUMENT (N = 1, negative sizes, an option outside its
- * range, struct_size too small, no buffer set, a feature row more than
- * 1e15 bandwidths from the mean row), CS_E_SIZE_MISMATCH (result->n
- * differs from N), CS_E_LABEL_OUT_OF_RANGE, CS_E_NONFINITE_FEATURE,
+ * kde_pm, kde_l, knn_kde_pm, knn_kde_l or knn_agree is requested),
+ * CS_E_ZERO_SIZE (N, d or n_classes is 0), CS_E_INVALID_ARGUMENT (N = 1,
+ * negative sizes, an option outside its range, struct_size too small, no
+ * buffer set, a feature row more than 1e15 bandwidths from the mean row,
+ * and with knn_ buffers: neighbors above N - 1, ivf_nlist above N, or N
+ * above INT32_MAX with HNSW), CS_E_SIZE_MISMATCH (result->n differs from
+ * N), CS_E_LABEL_OUT_OF_RANGE, CS_E_NONFINITE_FEATURE,
  * CS_E_ZERO_BANDWIDTH (automatic bandwidth with all feature rows
- * identical, or every sampled pair at distance 0), CS_E_OVERFLOW,
- * CS_E_OUT_OF_MEMORY. The last-error record names the argument and, for
- * a bad row or label, its index and value. */
+ * identical, or every sampled pair at distance 0), CS_E_UNSUPPORTED (a
+ * knn_ buffer set in a build without FAISS), CS_E_EXTERNAL (FAISS failed;
+ * the message has its text), CS_E_OVERFLOW, CS_E_OUT_OF_MEMORY. The
+ * last-error record names the argument and, for a bad row or label, its
+ * index and value. */
 CS_API cs_status cs_kde_scores(const cs_examples *examples,
                                int32_t n_classes,
                                const cs_kde_options *options,
@@ -1114,14 +1258,16 @@ CS_API cs_status cs_kde_scores(const cs_examples *examples,
  *            with a given bandwidth.
  * queries:   Q x d float32 with the reference's d, all finite; labels Q
  *            int32 in [0, n_classes), given or predicted by the caller,
- *            or NULL when only kde_free is requested. The reference's
- *            labels are needed for kde_pm and kde_l too.
+ *            or NULL when only kde_free and knn_kde_free are requested.
+ *            The reference's labels are needed for the labelled scores
+ *            too.
  * result:    result->n must equal Q.
  *
  * To compare query scores with the reference's own scores, pass the
  * bandwidth that cs_kde_scores() reported; the automatic bandwidth here is
  * computed from the reference set alone. With CS_KDE_SAMPLED the
- * reference set is subsampled as in cs_kde_scores().
+ * reference set is subsampled as in cs_kde_scores(). The neighbour scores
+ * search every reference example, with neighbors at most N.
  *
  * Memory: as cs_kde_scores() for CS_KDE_SAMPLED, with the reference set in
  * place of the sample (M = N for CS_KDE_EXACT). Errors: as
@@ -1471,7 +1617,9 @@ typedef struct cs_holdout_progress {
 /* Called after each finished run from the worker that ran it, never from
  * two threads at once. Return CS_OK to go on. Any other status stops the
  * estimator as a failing trainer does, and cs_holdout_run() returns it
- * unchanged with whatever last-error record the callback left. */
+ * unchanged with whatever last-error record the callback left. Once the
+ * estimator is stopping, runs that still finish are counted and recorded
+ * without a call. */
 typedef cs_status (*cs_holdout_progress_fn)(
     const cs_holdout_progress *progress, void *user_data);
 
@@ -1553,16 +1701,21 @@ CS_API int64_t cs_holdout_n_examples(const cs_holdout *holdout);
  * have a header equal to the handle's, or else the call fails with
  * CS_E_RECORDS_MISMATCH. The message names the first field that differs
  * (N, labels, master seed, recipe), and the last-error record's value is
- * that field: "n", "labels", "master_seed" or "recipe". Its records are checked (CRC,
- * a ratio in 1 .. 99, a run index in range, the seed that
- * cs_holdout_run_seed() gives, a training mask of the subset's size), and
- * those of runs in the plan not yet counted are counted. A torn last
- * record is cut off the file. The file stays open with an exclusive
- * flock(2) lock until the handle is freed or opens another record file,
- * so a second process or handle cannot append to it at the same time.
+ * that field: "n", "labels", "master_seed" or "recipe".
  *
- * On failure the handle and the file are unchanged, and the handle keeps
- * its earlier record file, if any. Errors: CS_E_NULL_ARGUMENT,
+ * The file's records are checked (CRC, a ratio in 1 .. 99, a run index in
+ * range, the seed that cs_holdout_run_seed() gives, a training mask of the
+ * subset's size), and those of runs in the plan not yet counted are
+ * counted. A torn last record is cut off the file. The file stays open
+ * with an exclusive flock(2) lock until the handle is freed or opens
+ * another record file, so a second process or handle cannot append to it
+ * at the same time. On a file system without flock(2) locks (the call
+ * fails with ENOLCK or EINVAL) the file is used without a lock.
+ *
+ * On failure the handle is unchanged and keeps its earlier record file,
+ * if any. The file is unchanged too, except that a torn last record may
+ * already be cut off, and that a file the call created stays with its
+ * header. Errors: CS_E_NULL_ARGUMENT,
  * CS_E_IO (the file cannot be created, read, locked or truncated),
  * CS_E_FORMAT (not a record file, or a record with impossible contents),
  * CS_E_CHECKSUM (a damaged header, or a damaged record other than the

@@ -83,7 +83,10 @@ void cli_merge_options(const struct option *extra, struct option *out,
 /* Subcommands. Each returns an exit code. */
 int cli_train(int argc, char **argv);
 int cli_proxies(int argc, char **argv);
+int cli_kde(int argc, char **argv);
 int cli_holdout(int argc, char **argv);
 int cli_holdout_merge(int argc, char **argv);
+int cli_correlate(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 #endif /* CS_CLI_H */

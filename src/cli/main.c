@@ -15,6 +15,7 @@ static const char main_help[] =
     "             proxies of every training example\n"
     "  proxies    compute the proxies from predictions saved per epoch by\n"
     "             any framework\n"
+    "  kde        kernel density and neighbour scores of saved features\n"
     "  holdout    estimate ground-truth C-scores by training many models\n"
     "             on random subsets (resumable, parallel, MPI)\n"
     "  holdout-merge\n"
@@ -34,8 +35,11 @@ typedef struct command {
 static const command commands[] = {
     {"train", cli_train},
     {"proxies", cli_proxies},
+    {"kde", cli_kde},
     {"holdout", cli_holdout},
     {"holdout-merge", cli_holdout_merge},
+    {"correlate", cli_correlate},
+    {"bench", cli_bench},
 };
 
 int main(int argc, char **argv)

@@ -51,19 +51,32 @@ void cli_join(char *out, size_t capacity, const char *folder,
 int cli_write_exports(const char *subcommand, const cs_tracker *tracker,
                       const char *folder)
 {
-    char path[4096];
-    cli_join(path, sizeof path, folder, "proxies.csv");
-    if (cs_tracker_export_csv(tracker, path) != CS_OK)
-        return cli_library_error(subcommand);
+    const cli_extra_columns none = {NULL, NULL, 0};
+    return cli_write_exports_extra(subcommand, tracker, folder, &none);
+}
 
-    cli_join(path, sizeof path, folder, "proxies.npz");
-    if (cs_tracker_export_npz(tracker, path) != CS_OK)
-        return cli_library_error(subcommand);
-
+int cli_write_exports_extra(const char *subcommand, const cs_tracker *tracker,
+                            const char *folder,
+                            const cli_extra_columns *extra)
+{
     cs_tracker_options o;
     cs_tracker_options_init(&o);
     cs_tracker_get_options(tracker, &o);
     const size_t n = (size_t)o.n_examples;
+
+    char path[4096];
+    cli_join(path, sizeof path, folder, "proxies.csv");
+    if (cs_tracker_export_csv_extra(tracker, path, extra->names,
+                                    extra->values, extra->count,
+                                    n) != CS_OK)
+        return cli_library_error(subcommand);
+
+    cli_join(path, sizeof path, folder, "proxies.npz");
+    if (cs_tracker_export_npz_extra(tracker, path, extra->names,
+                                    extra->values, extra->count,
+                                    n) != CS_OK)
+        return cli_library_error(subcommand);
+
     int32_t *labels = malloc(n * sizeof *labels);
     if (labels == NULL)
         return cli_runtime_error(subcommand, "out of memory");

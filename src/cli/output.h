@@ -15,6 +15,19 @@ void cli_join(char *out, size_t capacity, const char *folder,
 int cli_write_exports(const char *subcommand, const cs_tracker *tracker,
                       const char *folder);
 
+/* Per-example float32 columns that the program adds to the exports. */
+typedef struct cli_extra_columns {
+    const char *const *names;
+    const float *const *values; /* each N floats */
+    size_t count;
+} cli_extra_columns;
+
+/* cli_write_exports() with the extra columns appended to proxies.csv and
+ * proxies.npz. */
+int cli_write_exports_extra(const char *subcommand, const cs_tracker *tracker,
+                            const char *folder,
+                            const cli_extra_columns *extra);
+
 /* Prints, per class, the ids of the per_class least regular examples by
  * CBTL, ties broken by lower mean p_L. */
 int cli_print_least_regular(const char *subcommand, const cs_tracker *tracker,

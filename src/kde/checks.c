@@ -1,8 +1,9 @@
 /*
  * Checks of the arrays handed to the cs_kde_ functions: examples (sizes,
  * finite values, labels in range) and the result struct (buffer length,
- * which outputs are wanted). Every check runs before any work or output,
- * so a rejected call changes nothing.
+ * which outputs are wanted, the neighbour buffers its struct_size holds).
+ * Every check runs before any work or output, so a rejected call changes
+ * nothing.
  */
 #include "kde/kde_internal.h"
 
@@ -13,6 +14,11 @@
  * field of version 0.1. */
 #define KDE_RESULT_MIN_SIZE                                                   \
     (offsetof(cs_kde_result, reference_count) + sizeof(int64_t))
+
+/* The smallest struct_size that covers the neighbour fields. A smaller one
+ * comes from a caller compiled before they existed. */
+#define KDE_RESULT_KNN_SIZE                                                   \
+    (offsetof(cs_kde_result, knn_missing) + sizeof(int64_t))
 
 static cs_status check_shape(const char *fn, const char *name,
                              const cs_examples *examples, size_t min_n)
@@ -114,8 +120,9 @@ cs_status cs__kde_check_examples(const char *fn, const char *name,
                             name);
     if (labels_required && examples->labels == NULL)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, name,
-                            "%s->labels is NULL, but kde_pm and kde_l need "
-                            "labels; pass labels or request only kde_free",
+                            "%s->labels is NULL, but the requested scores "
+                            "need labels; pass labels or request only "
+                            "kde_free and knn_kde_free",
                             name);
 
     cs_status status = check_shape(fn, name, examples, min_n);
@@ -143,11 +150,10 @@ cs_status cs__kde_check_result(const char *fn, const cs_kde_result *result,
                             "%zu; initialise result with "
                             "cs_kde_result_init()",
                             result->struct_size, (size_t)KDE_RESULT_MIN_SIZE);
-    if (result->kde_pm == NULL && result->kde_l == NULL &&
-        result->kde_free == NULL)
+    if (!cs__kde_wants_sums(result) && !cs__kde_wants_neighbors(result))
         return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "result",
-                            "result has no output buffer; set kde_pm, kde_l "
-                            "or kde_free");
+                            "result has no output buffer; set kde_pm, kde_l, "
+                            "kde_free or a knn_ buffer");
 
     if (result->n != expected_n) {
         cs__where where = cs__where_none(fn);
@@ -163,7 +169,40 @@ cs_status cs__kde_check_result(const char *fn, const cs_kde_result *result,
     return CS_OK;
 }
 
+cs__kde_knn_outputs cs__kde_knn_buffers(const cs_kde_result *result)
+{
+    cs__kde_knn_outputs buffers = {NULL, NULL, NULL, NULL, 0};
+    if (result->struct_size < KDE_RESULT_KNN_SIZE)
+        return buffers;
+    buffers.pm = result->knn_kde_pm;
+    buffers.l = result->knn_kde_l;
+    buffers.free = result->knn_kde_free;
+    buffers.agree = result->knn_agree;
+    return buffers;
+}
+
+bool cs__kde_wants_sums(const cs_kde_result *result)
+{
+    return result->kde_pm != NULL || result->kde_l != NULL ||
+           result->kde_free != NULL;
+}
+
+bool cs__kde_wants_neighbors(const cs_kde_result *result)
+{
+    const cs__kde_knn_outputs knn = cs__kde_knn_buffers(result);
+    return knn.pm != NULL || knn.l != NULL || knn.free != NULL ||
+           knn.agree != NULL;
+}
+
 bool cs__kde_wants_labels(const cs_kde_result *result)
 {
-    return result->kde_pm != NULL || result->kde_l != NULL;
+    const cs__kde_knn_outputs knn = cs__kde_knn_buffers(result);
+    return result->kde_pm != NULL || result->kde_l != NULL ||
+           knn.pm != NULL || knn.l != NULL || knn.agree != NULL;
+}
+
+void cs__kde_write_knn_missing(cs_kde_result *result, int64_t missing)
+{
+    if (result->struct_size >= KDE_RESULT_KNN_SIZE)
+        result->knn_missing = missing;
 }

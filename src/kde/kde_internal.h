@@ -58,8 +58,32 @@ cs_status cs__kde_check_examples(const char *fn, const char *name,
 cs_status cs__kde_check_result(const char *fn, const cs_kde_result *result,
                                size_t expected_n);
 
-/* True when the result requests kde_pm or kde_l, which need labels. */
+/* Neighbour scores, n floats each or NULL, and the count of neighbour
+ * slots that the index left empty. */
+typedef struct cs__kde_knn_outputs {
+    float *pm;
+    float *l;
+    float *free;
+    float *agree;
+    int64_t missing;
+} cs__kde_knn_outputs;
+
+/* Returns the result's knn_ buffers, all NULL when its struct_size ends
+ * before them. */
+cs__kde_knn_outputs cs__kde_knn_buffers(const cs_kde_result *result);
+
+/* True when the result requests kde_pm, kde_l or kde_free. */
+bool cs__kde_wants_sums(const cs_kde_result *result);
+
+/* True when the result requests a neighbour score. */
+bool cs__kde_wants_neighbors(const cs_kde_result *result);
+
+/* True when the result requests a score that needs labels: kde_pm,
+ * kde_l, knn_kde_pm, knn_kde_l or knn_agree. */
 bool cs__kde_wants_labels(const cs_kde_result *result);
+
+/* Sets result->knn_missing when the caller's struct_size covers it. */
+void cs__kde_write_knn_missing(cs_kde_result *result, int64_t missing);
 
 /* ------------------------------------------------------------------------
  * Prepared point set
@@ -137,7 +161,8 @@ typedef void (*cs__kde_task)(void *context, size_t worker, size_t item);
 void cs__kde_run(size_t threads, size_t n_items, const size_t *round_end,
                  size_t n_rounds, cs__kde_task task, void *context);
 
-/* OpenBLAS's thread count before cs__kde_blas_single_begin() set it to 1. */
+/* OpenBLAS's thread count before cs__kde_blas_single_begin() or
+ * cs__kde_blas_threads_begin() changed it. */
 typedef struct cs__kde_blas_state {
     int previous;
     bool changed;
@@ -145,6 +170,10 @@ typedef struct cs__kde_blas_state {
 
 cs__kde_blas_state cs__kde_blas_single_begin(void);
 void cs__kde_blas_single_end(cs__kde_blas_state state);
+
+/* Sets OpenBLAS's thread count to threads and returns the earlier
+ * setting for cs__kde_blas_single_end() to restore. */
+cs__kde_blas_state cs__kde_blas_threads_begin(size_t threads);
 
 /* Number of online CPUs, at least 1. */
 size_t cs__kde_online_cpus(void);
@@ -307,5 +336,63 @@ cs_status cs__kde_cross_scores(const char *fn, const cs__kde_set *reference,
                                const cs__kde_scaling *scaling,
                                const cs__kde_config *config,
                                const cs_kde_result *result);
+
+/* ------------------------------------------------------------------------
+ * Neighbour scores (neighbor_index.c, neighbor_scores.c)
+ * ------------------------------------------------------------------------ */
+
+/* Checks the neighbour options against a reference set of n_reference
+ * examples: k at most n_reference - 1 when the examples are scored among
+ * themselves (exclude_self), else at most n_reference; ivf_nlist at most
+ * n_reference; at most INT32_MAX rows for HNSW. Also fails with
+ * CS_E_UNSUPPORTED in a build without FAISS. */
+cs_status cs__kde_knn_check(const char *fn, const cs__kde_config *config,
+                            size_t n_reference, bool exclude_self);
+
+/* Allocates a temporary array of n floats for each knn_ buffer that the
+ * result sets, so that scores reach the caller only once the whole call
+ * has succeeded. */
+cs_status cs__kde_knn_allocate(const char *fn, const cs_kde_result *result,
+                               size_t n, cs__kde_knn_outputs *scratch);
+
+/* Copies the temporaries into the result's knn_ buffers and sets
+ * result->knn_missing. */
+void cs__kde_knn_commit(const cs__kde_knn_outputs *scratch,
+                        cs_kde_result *result);
+
+void cs__kde_knn_release(cs__kde_knn_outputs *scratch);
+
+/* An index over the rows of a reference set, shifted by centre. */
+typedef struct cs__faiss_index cs__faiss_index;
+
+/* Builds the index of options.neighbor_index over every reference row
+ * (rows minus centre, in float32). IVF trains first on a sample of the
+ * rows drawn with options.seed. Runs FAISS with config->threads threads. */
+cs_status cs__kde_knn_build(const char *fn, const cs__kde_points *reference,
+                            const double *centre,
+                            const cs__kde_config *config,
+                            cs__faiss_index **index);
+
+/* Finds the k nearest reference rows of each query and writes the
+ * neighbour scores of query i at index i of the arrays in *out (NULL
+ * arrays are skipped), adding empty slots to out->missing. With queries
+ * NULL the reference rows are the queries, and each leaves itself out.
+ * Kernel values use bandwidth h and the caller's rows, in double. */
+cs_status cs__kde_knn_scores(const char *fn, cs__faiss_index *index,
+                             const cs__kde_points *reference,
+                             const cs__kde_points *queries,
+                             const double *centre, double h,
+                             const cs__kde_config *config,
+                             cs__kde_knn_outputs *out);
+
+/* The whole neighbour stage: allocates *scratch for the knn_ buffers of
+ * result, builds the index over reference and scores the queries (the
+ * reference itself when queries is NULL). On failure *scratch is
+ * released; on success the caller commits and releases it. */
+cs_status cs__kde_knn_run(const char *fn, const cs__kde_points *reference,
+                          const cs__kde_points *queries, const double *centre,
+                          double h, const cs__kde_config *config,
+                          const cs_kde_result *result,
+                          cs__kde_knn_outputs *scratch);
 
 #endif /* CS_KDE_INTERNAL_H */

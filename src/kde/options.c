@@ -26,6 +26,13 @@ void cs_kde_options_init(cs_kde_options *options)
     options->seed = 0;
     options->tile_size = CS_KDE_DEFAULT_TILE_SIZE;
     options->threads = 0;
+    options->neighbor_index = CS_KDE_NEIGHBORS_FLAT;
+    options->neighbors = CS_KDE_DEFAULT_NEIGHBORS;
+    options->ivf_nlist = 0;
+    options->ivf_nprobe = CS_KDE_DEFAULT_IVF_NPROBE;
+    options->hnsw_m = CS_KDE_DEFAULT_HNSW_M;
+    options->hnsw_ef_construction = CS_KDE_DEFAULT_HNSW_EF_CONSTRUCTION;
+    options->hnsw_ef_search = CS_KDE_DEFAULT_HNSW_EF_SEARCH;
 }
 
 /* Copies the first struct_size bytes of *given over the defaults. */
@@ -105,6 +112,60 @@ static cs_status check_work_split(const char *fn, const cs_kde_options *o)
     return CS_OK;
 }
 
+static cs_status check_neighbor_index(const char *fn,
+                                      const cs_kde_options *o)
+{
+    if (o->neighbor_index != CS_KDE_NEIGHBORS_FLAT &&
+        o->neighbor_index != CS_KDE_NEIGHBORS_IVF &&
+        o->neighbor_index != CS_KDE_NEIGHBORS_HNSW)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "neighbor_index",
+                            "neighbor_index is %d; use CS_KDE_NEIGHBORS_FLAT "
+                            "(0), CS_KDE_NEIGHBORS_IVF (1) or "
+                            "CS_KDE_NEIGHBORS_HNSW (2)",
+                            (int)o->neighbor_index);
+    if (o->neighbors < 1 || o->neighbors > CS_KDE_MAX_NEIGHBORS)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "neighbors",
+                            "neighbors is %lld; it must be in [1, %d], "
+                            "default %d",
+                            (long long)o->neighbors, CS_KDE_MAX_NEIGHBORS,
+                            CS_KDE_DEFAULT_NEIGHBORS);
+    return CS_OK;
+}
+
+static cs_status check_index_parameters(const char *fn,
+                                        const cs_kde_options *o)
+{
+    if (o->ivf_nlist < 0)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "ivf_nlist",
+                            "ivf_nlist is %lld; it must be >= 0, where 0 "
+                            "uses round(4 sqrt(N)) lists",
+                            (long long)o->ivf_nlist);
+    if (o->ivf_nprobe < 1)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "ivf_nprobe",
+                            "ivf_nprobe is %lld; it must be at least 1, "
+                            "default %d",
+                            (long long)o->ivf_nprobe,
+                            CS_KDE_DEFAULT_IVF_NPROBE);
+    if (o->hnsw_m < 2 || o->hnsw_m > CS_KDE_MAX_HNSW_M)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "hnsw_m",
+                            "hnsw_m is %d; it must be in [2, %d], default %d",
+                            (int)o->hnsw_m, CS_KDE_MAX_HNSW_M,
+                            CS_KDE_DEFAULT_HNSW_M);
+    if (o->hnsw_ef_construction < 1)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "hnsw_ef_construction",
+                            "hnsw_ef_construction is %d; it must be at least "
+                            "1, default %d",
+                            (int)o->hnsw_ef_construction,
+                            CS_KDE_DEFAULT_HNSW_EF_CONSTRUCTION);
+    if (o->hnsw_ef_search < 1)
+        return cs__fail_arg(CS_E_INVALID_ARGUMENT, fn, "hnsw_ef_search",
+                            "hnsw_ef_search is %d; it must be at least 1, "
+                            "default %d",
+                            (int)o->hnsw_ef_search,
+                            CS_KDE_DEFAULT_HNSW_EF_SEARCH);
+    return CS_OK;
+}
+
 cs_status cs__kde_read_config(const char *fn, const cs_kde_options *given,
                               cs__kde_config *config)
 {
@@ -115,6 +176,10 @@ cs_status cs__kde_read_config(const char *fn, const cs_kde_options *given,
         status = check_sample_sizes(fn, &config->options);
     if (status == CS_OK)
         status = check_work_split(fn, &config->options);
+    if (status == CS_OK)
+        status = check_neighbor_index(fn, &config->options);
+    if (status == CS_OK)
+        status = check_index_parameters(fn, &config->options);
     if (status != CS_OK)
         return status;
 

@@ -119,14 +119,22 @@ void cs__kde_run(size_t threads, size_t n_items, const size_t *round_end,
     pthread_mutex_destroy(&p.lock);
 }
 
-cs__kde_blas_state cs__kde_blas_single_begin(void)
+cs__kde_blas_state cs__kde_blas_threads_begin(size_t threads)
 {
+    const int count = threads > (size_t)CS_KDE_MAX_THREADS
+                          ? CS_KDE_MAX_THREADS
+                          : (int)threads;
     cs__kde_blas_state state = {openblas_get_num_threads(), false};
-    if (state.previous != 1) {
-        openblas_set_num_threads(1);
+    if (state.previous != count) {
+        openblas_set_num_threads(count);
         state.changed = true;
     }
     return state;
+}
+
+cs__kde_blas_state cs__kde_blas_single_begin(void)
+{
+    return cs__kde_blas_threads_begin(1);
 }
 
 void cs__kde_blas_single_end(cs__kde_blas_state state)

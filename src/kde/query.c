@@ -1,7 +1,8 @@
 /*
  * cs_kde_query(): scores of new points against a reference set, where the
  * sums run over every reference example (or over a stratified sample of
- * them with CS_KDE_SAMPLED) and exclude nothing.
+ * them with CS_KDE_SAMPLED) and exclude nothing, and the neighbour scores
+ * over the k nearest reference examples.
  */
 #include "kde/kde_internal.h"
 
@@ -79,18 +80,29 @@ static cs_status query_all(const char *fn, const cs__kde_points *reference,
     status = cs__kde_resolve_bandwidth(fn, reference, &moments, config,
                                        &all_rows, &h, &error);
     cs__kde_set_free(&all_rows);
-    if (status == CS_OK)
+
+    /* Neighbour scores stay in scratch arrays until the kernel sums have
+     * written their buffers, as in cs_kde_scores(). */
+    cs__kde_knn_outputs neighbors = {NULL, NULL, NULL, NULL, 0};
+    if (status == CS_OK && cs__kde_wants_neighbors(result))
+        status = cs__kde_knn_run(fn, reference, queries, moments.centre, h,
+                                 config, result, &neighbors);
+
+    const bool sums = cs__kde_wants_sums(result);
+    if (status == CS_OK && sums)
         status = build_reference(fn, reference, moments.centre, h, config,
                                  &set);
-    if (status == CS_OK)
+    if (status == CS_OK && sums)
         status = score_queries(fn, reference, queries, moments.centre, h, &set,
                                config, result);
 
     if (status == CS_OK) {
+        cs__kde_knn_commit(&neighbors, result);
         result->bandwidth = h;
         result->bandwidth_se = error;
         result->reference_count = (int64_t)set.n;
     }
+    cs__kde_knn_release(&neighbors);
     cs__kde_set_free(&set);
     cs__kde_moments_free(&moments);
     return status;
@@ -151,6 +163,8 @@ cs_status cs_kde_query(const cs_examples *reference, int32_t n_classes,
     status = check_inputs(fn, reference, n_classes, queries, &config,
                           cs__kde_wants_labels(result), &reference_points,
                           &query_points);
+    if (status == CS_OK && cs__kde_wants_neighbors(result))
+        status = cs__kde_knn_check(fn, &config, reference_points.n, false);
     if (status != CS_OK)
         return status;
 

@@ -1,7 +1,7 @@
 /*
  * cs_kde_scores() and cs_kde_bandwidth(): argument checks, the choice of
- * bandwidth and method, and the step from per-class kernel sums to the
- * three scores.
+ * bandwidth and method, the order of the kernel sums and the neighbour
+ * scores, and the step from per-class kernel sums to the three scores.
  */
 #include "kde/kde_internal.h"
 
@@ -87,6 +87,29 @@ static cs_status exact_scores(const char *fn, const cs__kde_points *points,
     return status;
 }
 
+/* Runs the exact or sampled kernel sums and sets *reference_count. */
+static cs_status kernel_sums(const char *fn, const cs__kde_points *points,
+                             const double *centre, double h,
+                             cs__kde_set *all_rows,
+                             const cs__kde_config *config,
+                             const cs_kde_result *result,
+                             size_t *reference_count)
+{
+    *reference_count = points->n;
+    const bool sampled = config->options.method == CS_KDE_SAMPLED &&
+                         (uint64_t)config->options.reference_size < points->n;
+    if (!sampled)
+        return exact_scores(fn, points, centre, h, all_rows, config, result);
+
+    cs__kde_set_free(all_rows);
+    return cs__kde_sampled_scores(fn, points, centre, h, config, result,
+                                  reference_count);
+}
+
+/* The neighbour stage runs first and keeps its scores in scratch arrays
+ * until the kernel sums, which write the caller's buffers when they
+ * finish, have succeeded too. So a failure of either stage leaves every
+ * buffer untouched. */
 static cs_status score_examples(const char *fn, const cs__kde_points *points,
                                 const cs__kde_config *config,
                                 cs_kde_result *result)
@@ -102,23 +125,23 @@ static cs_status score_examples(const char *fn, const cs__kde_points *points,
     status = cs__kde_resolve_bandwidth(fn, points, &moments, config, &all_rows,
                                        &h, &error);
 
-    size_t reference_count = points->n;
-    const bool sampled = config->options.method == CS_KDE_SAMPLED &&
-                         (uint64_t)config->options.reference_size < points->n;
-    if (status == CS_OK && sampled) {
-        cs__kde_set_free(&all_rows);
-        status = cs__kde_sampled_scores(fn, points, moments.centre, h, config,
-                                        result, &reference_count);
-    } else if (status == CS_OK) {
-        status = exact_scores(fn, points, moments.centre, h, &all_rows, config,
-                              result);
-    }
+    cs__kde_knn_outputs neighbors = {NULL, NULL, NULL, NULL, 0};
+    if (status == CS_OK && cs__kde_wants_neighbors(result))
+        status = cs__kde_knn_run(fn, points, NULL, moments.centre, h, config,
+                                 result, &neighbors);
+
+    size_t reference_count = 0;
+    if (status == CS_OK && cs__kde_wants_sums(result))
+        status = kernel_sums(fn, points, moments.centre, h, &all_rows, config,
+                             result, &reference_count);
 
     if (status == CS_OK) {
+        cs__kde_knn_commit(&neighbors, result);
         result->bandwidth = h;
         result->bandwidth_se = error;
         result->reference_count = (int64_t)reference_count;
     }
+    cs__kde_knn_release(&neighbors);
     cs__kde_set_free(&all_rows);
     cs__kde_moments_free(&moments);
     return status;
@@ -145,6 +168,8 @@ cs_status cs_kde_scores(const cs_examples *examples, int32_t n_classes,
     cs__kde_points points;
     status = cs__kde_check_examples(fn, "examples", examples, n_classes,
                                     cs__kde_wants_labels(result), 2, &points);
+    if (status == CS_OK && cs__kde_wants_neighbors(result))
+        status = cs__kde_knn_check(fn, &config, points.n, true);
     if (status != CS_OK)
         return status;
 

@@ -4,6 +4,7 @@
  */
 #include "io/io.h"
 #include "stats/rank.h"
+#include "tracker/export_extra.h"
 #include "tracker_internal.h"
 
 #include <errno.h>
@@ -71,13 +72,15 @@ static cs_status build_table(const cs_tracker *t, table *tb)
     return st;
 }
 
-static void write_csv_header(FILE *fp)
+static void write_csv_header(FILE *fp, const cs__export_extra *extra)
 {
     fputs("id,label", fp);
     for (int p = 0; p < CS_PROXY_COUNT; p++)
         fprintf(fp, ",%s", cs_proxy_name((cs_proxy)p));
     for (int p = 0; p < CS_PROXY_COUNT; p++)
         fprintf(fp, ",rank_%s", cs_proxy_name((cs_proxy)p));
+    for (size_t c = 0; c < extra->count; c++)
+        fprintf(fp, ",%s", extra->names[c]);
     fputc('\n', fp);
 }
 
@@ -96,7 +99,8 @@ static void write_cell(FILE *fp, double value, bool integer)
         fprintf(fp, "%.9g", value);
 }
 
-static void write_csv_rows(FILE *fp, const cs_tracker *t, const table *tb)
+static void write_csv_rows(FILE *fp, const cs_tracker *t, const table *tb,
+                           const cs__export_extra *extra)
 {
     const size_t n = t->n_examples;
     for (size_t i = 0; i < n; i++) {
@@ -111,6 +115,8 @@ static void write_csv_rows(FILE *fp, const cs_tracker *t, const table *tb)
             if (!isnan(rank))
                 fprintf(fp, "%.10g", rank);
         }
+        for (size_t c = 0; c < extra->count; c++)
+            write_cell(fp, extra->values[c][i], false);
         fputc('\n', fp);
     }
 }
@@ -126,13 +132,9 @@ static cs_status check_export_args(const cs_tracker *t, const char *path,
     return CS_OK;
 }
 
-cs_status cs_tracker_export_csv(const cs_tracker *tracker, const char *path)
+static cs_status export_csv(const char *fn, const cs_tracker *tracker,
+                            const char *path, const cs__export_extra *extra)
 {
-    const char *fn = "cs_tracker_export_csv";
-    cs_status st = check_export_args(tracker, path, fn);
-    if (st != CS_OK)
-        return st;
-
     table tb = {NULL, NULL};
     if (build_table(tracker, &tb) != CS_OK)
         return cs__fail_arg(CS_E_OUT_OF_MEMORY, fn, "tracker",
@@ -140,10 +142,10 @@ cs_status cs_tracker_export_csv(const cs_tracker *tracker, const char *path)
                             tracker->n_examples);
 
     cs__atomic_file file;
-    st = cs__atomic_open(&file, path, fn);
+    cs_status st = cs__atomic_open(&file, path, fn);
     if (st == CS_OK) {
-        write_csv_header(file.fp);
-        write_csv_rows(file.fp, tracker, &tb);
+        write_csv_header(file.fp, extra);
+        write_csv_rows(file.fp, tracker, &tb, extra);
         if (ferror(file.fp)) {
             int saved = errno;
             cs__atomic_abort(&file);
@@ -159,6 +161,34 @@ cs_status cs_tracker_export_csv(const cs_tracker *tracker, const char *path)
     }
     free_table(&tb);
     return st;
+}
+
+cs_status cs_tracker_export_csv(const cs_tracker *tracker, const char *path)
+{
+    const char *fn = "cs_tracker_export_csv";
+    cs_status st = check_export_args(tracker, path, fn);
+    if (st != CS_OK)
+        return st;
+
+    const cs__export_extra none = {NULL, NULL, 0};
+    return export_csv(fn, tracker, path, &none);
+}
+
+cs_status cs_tracker_export_csv_extra(const cs_tracker *tracker,
+                                      const char *path,
+                                      const char *const *names,
+                                      const float *const *values,
+                                      size_t n_columns, size_t n)
+{
+    const char *fn = "cs_tracker_export_csv_extra";
+    cs_status st = check_export_args(tracker, path, fn);
+    cs__export_extra extra;
+    if (st == CS_OK)
+        st = cs__export_extra_check(fn, tracker->n_examples, names, values,
+                                    n_columns, n, &extra);
+    if (st != CS_OK)
+        return st;
+    return export_csv(fn, tracker, path, &extra);
 }
 
 /* ---- .npz ------------------------------------------------------------- */
@@ -231,13 +261,20 @@ static cs_status add_ids(cs__npz_writer *w, size_t n, void *tmp)
     return add_vector(w, "ids", CS__DTYPE_I64, n, ids);
 }
 
-cs_status cs_tracker_export_npz(const cs_tracker *tracker, const char *path)
+/* Adds the caller's arrays after the built-in ones. */
+static cs_status add_extra(cs__npz_writer *w, size_t n,
+                           const cs__export_extra *extra)
 {
-    const char *fn = "cs_tracker_export_npz";
-    cs_status st = check_export_args(tracker, path, fn);
-    if (st != CS_OK)
-        return st;
+    cs_status st = CS_OK;
+    for (size_t c = 0; c < extra->count && st == CS_OK; c++)
+        st = add_vector(w, extra->names[c], CS__DTYPE_F32, n,
+                        extra->values[c]);
+    return st;
+}
 
+static cs_status export_npz(const char *fn, const cs_tracker *tracker,
+                            const char *path, const cs__export_extra *extra)
+{
     /* One scratch buffer large enough for ids and for epochs x N floats. */
     const size_t n = tracker->n_examples;
     size_t rows = tracker->options.keep_history && tracker->epochs_ended > 0
@@ -257,13 +294,15 @@ cs_status cs_tracker_export_npz(const cs_tracker *tracker, const char *path)
                             values);
 
     cs__npz_writer *w = NULL;
-    st = cs__npz_open(path, fn, &w);
+    cs_status st = cs__npz_open(path, fn, &w);
     if (st == CS_OK)
         st = add_ids(w, n, tmp);
     if (st == CS_OK)
         st = add_proxies(w, tracker, tmp);
     if (st == CS_OK && tracker->options.keep_history)
         st = add_history(w, tracker, tmp);
+    if (st == CS_OK)
+        st = add_extra(w, n, extra);
 
     if (st == CS_OK)
         st = cs__npz_close(w);
@@ -271,4 +310,32 @@ cs_status cs_tracker_export_npz(const cs_tracker *tracker, const char *path)
         cs__npz_abort(w);
     cs__free(tmp);
     return st;
+}
+
+cs_status cs_tracker_export_npz(const cs_tracker *tracker, const char *path)
+{
+    const char *fn = "cs_tracker_export_npz";
+    cs_status st = check_export_args(tracker, path, fn);
+    if (st != CS_OK)
+        return st;
+
+    const cs__export_extra none = {NULL, NULL, 0};
+    return export_npz(fn, tracker, path, &none);
+}
+
+cs_status cs_tracker_export_npz_extra(const cs_tracker *tracker,
+                                      const char *path,
+                                      const char *const *names,
+                                      const float *const *values,
+                                      size_t n_columns, size_t n)
+{
+    const char *fn = "cs_tracker_export_npz_extra";
+    cs_status st = check_export_args(tracker, path, fn);
+    cs__export_extra extra;
+    if (st == CS_OK)
+        st = cs__export_extra_check(fn, tracker->n_examples, names, values,
+                                    n_columns, n, &extra);
+    if (st != CS_OK)
+        return st;
+    return export_npz(fn, tracker, path, &extra);
 }

@@ -77,7 +77,11 @@ grep -q 'class 9:' "$work/stdout" && pass "least regular summary" ||
 expect_exit 0 "proxies replay" -- "$cscore" proxies \
     --logits "$work/run1/logits/epoch_*.npy" --labels "$work/run1/labels.npy" \
     --out "$work/replay"
-cmp -s "$work/run1/proxies.csv" "$work/replay/proxies.csv" &&
+# The run appends its KDE columns (kde_*_e3) after the proxies; the replay,
+# which has no features, stops before them.
+columns=$(head -n 1 "$work/replay/proxies.csv" | tr ',' '\n' | wc -l)
+cmp -s <(cut -d, -f"1-$columns" "$work/run1/proxies.csv") \
+    "$work/replay/proxies.csv" &&
     pass "replay equals the run" || fail "replay equals the run"
 expect_exit 1 "replay without matches" -- "$cscore" proxies \
     --logits "$work/none_*.npy" --labels "$work/run1/labels.npy" --out "$work/r2"
