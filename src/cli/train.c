@@ -6,6 +6,7 @@
  * features.
  */
 #include "cli/cli.h"
+#include "cli/label_noise.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 
@@ -34,6 +35,14 @@ static const char train_help[] =
     "  --save-logits       also write DIR/logits/epoch_NNN.npy (float32,\n"
     "                      N x C) per epoch, for `cscore proxies`\n"
     "\n"
+    "Label noise, to measure how well the proxies find mislabeled examples:\n"
+    "  --flip-labels R     replace a share R in [0, 1) of the training labels\n"
+    "                      by another class drawn uniformly, train on them,\n"
+    "                      and add a column `flipped` (1 for a replaced\n"
+    "                      label) to the exports (default 0: no noise)\n"
+    "  --flip-seed S       seed of the choice of labels and classes\n"
+    "                      (default 0)\n"
+    "\n"
     "Kernel density scores of the last hidden layer (see `cscore kde`):\n"
     "  --kde-epochs LIST   comma-separated epochs after which to compute\n"
     "                      them, added to the exports as kde_pm_eE, kde_l_eE\n"
@@ -53,6 +62,8 @@ enum {
     OPT_SAVE_LOGITS,
     OPT_KDE_EPOCHS,
     OPT_KDE_METHOD,
+    OPT_FLIP_LABELS,
+    OPT_FLIP_SEED,
     OPT_HELP = 'h'
 };
 
@@ -67,6 +78,8 @@ typedef struct train_args {
     int32_t kde_epochs[KDE_MAX_EPOCHS]; /* increasing */
     int n_kde_epochs;                   /* 0 until --kde-epochs is given */
     cs_kde_method kde_method;
+    double flip_rate;
+    int64_t flip_seed;
     cs_trainer_options recipe;
 } train_args;
 
@@ -86,6 +99,7 @@ typedef struct train_run {
     cli_progress progress;
     const char *logits_folder;
     train_kde kde;
+    cli_label_noise noise; /* empty without --flip-labels */
     double hook_seconds;
     double train_seconds;
     double eval_seconds;
@@ -155,6 +169,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"save-logits", no_argument, NULL, OPT_SAVE_LOGITS},
         {"kde-epochs", required_argument, NULL, OPT_KDE_EPOCHS},
         {"kde-method", required_argument, NULL, OPT_KDE_METHOD},
+        {"flip-labels", required_argument, NULL, OPT_FLIP_LABELS},
+        {"flip-seed", required_argument, NULL, OPT_FLIP_SEED},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -187,6 +203,16 @@ static int parse_args(int argc, char **argv, train_args *a)
             break;
         case OPT_KDE_METHOD:
             if (!parse_kde_method(optarg, &a->kde_method))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_FLIP_LABELS:
+            if (!cli_parse_double("train", "--flip-labels", optarg, 0.0,
+                                  0.999999, &a->flip_rate))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_FLIP_SEED:
+            if (!cli_parse_i64("train", "--flip-seed", optarg, 0, INT64_MAX,
+                               &a->flip_seed))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_HELP:
@@ -359,12 +385,17 @@ static void free_kde(train_kde *kde)
 
 static int write_exports(const train_args *a, const train_run *run)
 {
-    const char *names[3 * KDE_MAX_EPOCHS];
-    const float *values[3 * KDE_MAX_EPOCHS];
+    const char *names[3 * KDE_MAX_EPOCHS + 1];
+    const float *values[3 * KDE_MAX_EPOCHS + 1];
     size_t count = 0;
     while (count < 3 * KDE_MAX_EPOCHS && run->kde.columns[count] != NULL) {
         names[count] = run->kde.names[count];
         values[count] = run->kde.columns[count];
+        count++;
+    }
+    if (run->noise.flipped != NULL) {
+        names[count] = "flipped";
+        values[count] = run->noise.flipped;
         count++;
     }
     const cli_extra_columns extra = {names, values, count};
@@ -388,6 +419,10 @@ static int finish(const train_args *a, const train_run *run,
     if (run->kde.columns[0] != NULL)
         printf("KDE scores of %d epoch(s): %.1f s\n", a->n_kde_epochs,
                run->kde.seconds);
+    if (run->noise.flipped != NULL)
+        printf("Trained on %zu flipped labels (--flip-labels %g, seed %lld); "
+               "the column `flipped` marks them\n",
+               run->noise.n_flipped, a->flip_rate, (long long)a->flip_seed);
     cli_print_least_regular("train", run->tracker, 5);
     printf("Wrote %s/proxies.csv, proxies.npz, labels.npy%s%s\n", a->out,
            d > 0 ? ", features.npy" : "",
@@ -416,6 +451,13 @@ static int run_training(const train_args *a, const cs_dataset *data)
         rc = create_tracker(train.n, recipe.n_classes, d, &run.tracker);
     if (rc == CLI_EXIT_OK)
         rc = prepare_kde(a, train.n, d, &run.kde);
+    if (rc == CLI_EXIT_OK && a->flip_rate > 0.0) {
+        /* The tracker and the trainer both see the corrupted labels. */
+        rc = cli_flip_labels("train", train.labels, train.n,
+                             recipe.n_classes, a->flip_rate,
+                             (uint64_t)a->flip_seed, &run.noise);
+        train.labels = run.noise.labels;
+    }
     if (rc == CLI_EXIT_OK) {
         printf("Training on %zu examples (%d classes), testing on %zu; "
                "%d epochs\n",
@@ -429,6 +471,7 @@ static int run_training(const train_args *a, const cs_dataset *data)
                          : cli_library_error("train");
     }
     free_kde(&run.kde);
+    cli_label_noise_free(&run.noise);
     cs_tracker_free(run.tracker);
     cs_trainer_free(trainer);
     return rc;

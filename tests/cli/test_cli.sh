@@ -87,6 +87,25 @@ expect_exit 1 "replay without matches" -- "$cscore" proxies \
     --logits "$work/none_*.npy" --labels "$work/run1/labels.npy" --out "$work/r2"
 expect_stderr "no match is named" "no file matches"
 
+# --- label noise: a seeded share of labels is replaced and marked --------
+expect_exit 2 "bad --flip-labels" -- "$cscore" train --flip-labels 1 --out "$work/x"
+expect_exit 0 "train with flipped labels" -- "$cscore" train --data "$data" \
+    --first 600 --epochs 1 --threads 1 --flip-labels 0.1 --flip-seed 5 \
+    --out "$work/noisy"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    if /usr/bin/python3 - "$work/noisy/proxies.npz" "$work/run1/labels.npy" <<'PY'
+import sys
+import numpy as np
+noisy = np.load(sys.argv[1])
+clean = np.load(sys.argv[2])
+flipped = noisy["flipped"] > 0
+assert flipped.sum() == 60, flipped.sum()
+assert np.all(noisy["labels"][flipped] != clean[flipped])
+assert np.all(noisy["labels"][~flipped] == clean[~flipped])
+PY
+    then pass "flipped labels marked and changed"; else fail "flipped labels marked and changed"; fi
+fi
+
 # --- a truncated IDX file is reported and nothing is written -------------
 mkdir "$work/bad"
 for f in "$data"/*; do ln -s "$f" "$work/bad/$(basename "$f")"; done
