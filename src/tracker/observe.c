@@ -237,7 +237,9 @@ static cs_status check_row(cs_tracker *t, const batch *b, size_t row)
     const size_t y = (size_t)b->labels[row];
     bool valid;
     if (t->options.input_kind == CS_INPUT_LOGITS)
-        valid = cs__row_stats_logits(p, t->n_classes, y, &t->rows[row]);
+        valid = cs__row_stats_logits(p, t->n_classes, y,
+                                     (b->n - row) * t->n_classes,
+                                     &t->rows[row]);
     else
         valid = cs__row_stats_probabilities(
             p, t->n_classes, y, t->options.probability_tolerance,

@@ -144,26 +144,34 @@ CS__INLINE float lanes_max(const v8f *v)
 
 /* Loads the block of row starting at k, with the label's lane and lanes
  * past the end of the row set to -FLT_MAX: finite, never the maximum of a
- * real row, and exp(-FLT_MAX - shift) is 0. */
+ * real row, and exp(-FLT_MAX - shift) is 0. `readable` floats from row[0]
+ * may be read; when the row is not the last of its batch the block at the
+ * row's end reads into the next row instead of copying lane by lane, and
+ * the extra lanes are masked. */
 CS__INLINE v8f load_others(const float *row, size_t n_classes, size_t label,
-                           size_t k)
+                           size_t readable, size_t k)
 {
     const v8f lowest = splat(-FLT_MAX);
-    v8f v = k + CS__LANES <= n_classes
-                ? load(row + k)
-                : load_partial(row + k, n_classes - k, -FLT_MAX);
-    const v8i is_label = LANE_INDEX == (v8i){0} + (int32_t)(label - k);
-    return SELECT_WHERE(is_label, lowest, v);
+    v8i masked = LANE_INDEX == (v8i){0} + (int32_t)(label - k);
+    if (k + CS__LANES > readable) {
+        const v8f tail = load_partial(row + k, n_classes - k, -FLT_MAX);
+        return SELECT_WHERE(masked, lowest, tail);
+    }
+
+    const v8f v = load(row + k);
+    if (k + CS__LANES > n_classes)
+        masked |= LANE_INDEX >= (v8i){0} + (int32_t)(n_classes - k);
+    return SELECT_WHERE(masked, lowest, v);
 }
 
 /* Maximum over the other classes, and a finiteness check of the whole row:
  * `poison` stays 0 while every value is finite, since x * 0 is NaN for NaN
  * and infinities. */
 CS__INLINE void scan_max(const float *row, size_t n_classes, size_t label,
-                         v8f *max, v8f *poison)
+                         size_t readable, v8f *max, v8f *poison)
 {
     for (size_t k = 0; k < n_classes; k += CS__LANES) {
-        const v8f v = load_others(row, n_classes, label, k);
+        const v8f v = load_others(row, n_classes, label, readable, k);
         *max = VMAX(v, *max);
         *poison += v * 0.0f;
     }
@@ -171,11 +179,12 @@ CS__INLINE void scan_max(const float *row, size_t n_classes, size_t label,
 
 /* Sums exp(x - shift) and its square over the other classes. */
 CS__INLINE void sum_exp(const float *row, size_t n_classes, size_t label,
-                        float shift, v8f *sum, v8f *sum_sq)
+                        size_t readable, float shift, v8f *sum, v8f *sum_sq)
 {
     const v8f s = splat(shift);
     for (size_t k = 0; k < n_classes; k += CS__LANES) {
-        const v8f shifted = load_others(row, n_classes, label, k) - s;
+        const v8f shifted =
+            load_others(row, n_classes, label, readable, k) - s;
         const v8f e = exp_nonpositive(&shifted);
         *sum += e;
         *sum_sq += e * e;
@@ -234,14 +243,14 @@ bool cs__all_finite(const float *x, size_t n)
 
 CS__VECTOR_CLONES
 bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
-                          cs__row_stats *out)
+                          size_t readable, cs__row_stats *out)
 {
     const float z_label = row[label];
 
     /* Pass 1: the largest logit among the other classes. */
     v8f max = splat(-FLT_MAX);
     v8f poison = splat(0.0f);
-    scan_max(row, n_classes, label, &max, &poison);
+    scan_max(row, n_classes, label, readable, &max, &poison);
     if (lanes_sum(&poison) != 0.0f || !isfinite(z_label))
         return false;
     const float max_other = lanes_max(&max);
@@ -252,7 +261,7 @@ bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
      * keeps 1 - p_L exact when p_L is close to 1. */
     v8f sum = splat(0.0f);
     v8f sum_sq = splat(0.0f);
-    sum_exp(row, n_classes, label, shift, &sum, &sum_sq);
+    sum_exp(row, n_classes, label, readable, shift, &sum, &sum_sq);
 
     const v8f label_shifted = splat(z_label - shift);
     const double e_label = exp_nonpositive(&label_shifted)[0];

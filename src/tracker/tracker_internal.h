@@ -94,11 +94,14 @@ void cs__tracker_accumulate(cs_tracker *t, size_t i, int32_t epoch,
  * blocks as needed; blocks start with nothing observed. */
 cs_status cs__tracker_reserve_history(cs_tracker *t, int32_t epoch);
 
-/* Computes the row statistics for logits or probabilities. Returns false if
+/* Computes the row statistics for logits or probabilities; for logits,
+ * `readable` (>= n_classes) floats from row[0] may be read, which lets the
+ * kernel read a whole vector at the end of a row that has another row
+ * after it. Returns false if
  * the row is invalid (non-finite, or an invalid probability row); the
  * caller then locates the offending entry for the error message. */
 bool cs__row_stats_logits(const float *row, size_t n_classes, size_t label,
-                          cs__row_stats *out);
+                          size_t readable, cs__row_stats *out);
 bool cs__row_stats_probabilities(const float *row, size_t n_classes,
                                  size_t label, double tolerance,
                                  cs__row_stats *out);
