@@ -542,24 +542,14 @@ cs_status cs__npy_read_file(const char *path, const char *function,
 {
     memset(out, 0, sizeof *out);
     cs__where where = cs__where_path(function, path);
-    char reason[128];
 
-    FILE *fp = fopen(path, "rb");
-    struct stat info;
-    if (fp == NULL || fstat(fileno(fp), &info) != 0) {
-        const int error = errno;
-        if (fp != NULL)
-            fclose(fp);
-        return cs__fail(CS_E_IO, &where, NULL, "cannot open %s: %s", path,
-                        cs__errno_text(error, reason, sizeof reason));
-    }
-    if (!S_ISREG(info.st_mode)) {
-        fclose(fp);
-        return cs__fail(CS_E_IO, &where, NULL, "%s is not a regular file",
-                        path);
-    }
+    FILE *fp = NULL;
+    uint64_t size = 0;
+    cs_status opened = cs__open_regular_file(path, &where, &fp, &size);
+    if (opened != CS_OK)
+        return opened;
 
-    const cs__npy_source source = {read_file, fp, (uint64_t)info.st_size};
+    const cs__npy_source source = {read_file, fp, size};
     const cs_status st = cs__npy_read_source(&source, &where, NULL, out);
     fclose(fp);
     return st;

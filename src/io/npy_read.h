@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+#include <stdio.h>
+
 #define CS__NPY_MAX_DIMS 8
 
 /* Element types the reader accepts. Values are converted to the host's
@@ -71,6 +73,11 @@ cs_status cs__npy_parse(const unsigned char *bytes, size_t size,
 /* Reads a .npy file; errors name the path. */
 cs_status cs__npy_read_file(const char *path, const char *function,
                             cs__array *out);
+
+/* Opens path for reading after checking that it is a regular file, and
+ * returns its size in bytes. Errors: CS_E_IO naming the path. */
+cs_status cs__open_regular_file(const char *path, const cs__where *where,
+                                FILE **fp, uint64_t *size);
 
 /* Reads a whole file into memory after checking its size; *out is owned
  * (cs__free). Errors: CS_E_IO naming the path, CS_E_OUT_OF_MEMORY. */
