@@ -312,6 +312,17 @@ CS_API cs_status cs_observe_batch(cs_tracker *tracker,
                                   const int32_t *labels, const int64_t *ids,
                                   const float *features, size_t n);
 
+/* cs_observe_batch() with int64 labels, the type PyTorch and NumPy give
+ * class indices by default, so that a binding passes them without a
+ * converted copy. Labels are range-checked as int64 values: one that an
+ * int32 cannot hold fails with CS_E_LABEL_OUT_OF_RANGE instead of
+ * wrapping. Same errors as cs_observe_batch(). */
+CS_API cs_status cs_observe_batch_int64(cs_tracker *tracker,
+                                        const float *predictions,
+                                        const int64_t *labels,
+                                        const int64_t *ids,
+                                        const float *features, size_t n);
+
 /* Ends the current epoch; the next observation belongs to the next epoch.
  * Epochs are numbered from 1. An epoch with no observations is allowed (a
  * data-parallel worker may see none) and still counts as an epoch.

@@ -618,6 +618,58 @@ static void threads_distinct_trackers(void **state)
     }
 }
 
+/* ------------------------------------------------------------------------
+ * int64 labels
+ * ------------------------------------------------------------------------ */
+
+/* The int64 entry records what the int32 one does, and checks the labels
+ * as int64 values, so 2^32 + 1 is out of range rather than label 1. */
+static void int64_labels_match_int32(void **state)
+{
+    const float logits[3 * 2] = {2, 0, 0, 1, 1, 3};
+    const int32_t labels32[3] = {0, 1, 1};
+    const int64_t labels64[3] = {0, 1, 1};
+    const int64_t wrapping[1] = {((int64_t)1 << 32) + 1};
+    const int64_t ids[3] = {2, 0, 1};
+    cs_tracker *narrow = tf_create(3, 2, CS_INPUT_LOGITS, 0, 0,
+                                   CS_REPEAT_REJECT);
+    cs_tracker *wide = tf_create(3, 2, CS_INPUT_LOGITS, 0, 0,
+                                 CS_REPEAT_REJECT);
+    float p_narrow[3], p_wide[3];
+    int32_t cbtl_narrow[3], cbtl_wide[3];
+
+    (void)state;
+    assert_int_equal(cs_observe_batch(narrow, logits, labels32, ids, NULL, 3),
+                     CS_OK);
+    assert_int_equal(
+        cs_observe_batch_int64(wide, logits, labels64, ids, NULL, 3), CS_OK);
+    assert_int_equal(cs_tracker_proxy_f32(narrow, CS_PROXY_P_L_MEAN, p_narrow,
+                                          3),
+                     CS_OK);
+    assert_int_equal(
+        cs_tracker_proxy_f32(wide, CS_PROXY_P_L_MEAN, p_wide, 3), CS_OK);
+    assert_int_equal(
+        cs_tracker_proxy_i32(narrow, CS_PROXY_CBTL, cbtl_narrow, 3), CS_OK);
+    assert_int_equal(cs_tracker_proxy_i32(wide, CS_PROXY_CBTL, cbtl_wide, 3),
+                     CS_OK);
+    assert_memory_equal(p_narrow, p_wide, sizeof p_narrow);
+    assert_memory_equal(cbtl_narrow, cbtl_wide, sizeof cbtl_narrow);
+
+    assert_int_equal(cs_end_epoch(wide), CS_OK);
+    TF_EXPECT_ERROR(
+        cs_observe_batch_int64(wide, logits, wrapping, ids, NULL, 1),
+        CS_E_LABEL_OUT_OF_RANGE, "cs_observe_batch_int64", "labels");
+    assert_string_equal(cs_last_error()->value, "4294967297");
+    TF_EXPECT_ERROR(
+        cs_observe_batch_int64(wide, logits, labels64 + 1, ids, NULL, 1),
+        CS_E_LABEL_CHANGED, "cs_observe_batch_int64", "labels");
+    TF_EXPECT_ERROR(cs_observe_batch_int64(wide, logits, NULL, ids, NULL, 1),
+                    CS_E_NULL_ARGUMENT, "cs_observe_batch_int64", "labels");
+
+    cs_tracker_free(narrow);
+    cs_tracker_free(wide);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +686,7 @@ int main(void)
         cmocka_unit_test(keep_first_label_changed),
         cmocka_unit_test(keep_first_counts_per_epoch),
         cmocka_unit_test(keep_first_epoch_form_open),
+        cmocka_unit_test(int64_labels_match_int32),
         cmocka_unit_test(threads_distinct_trackers),
     };
 

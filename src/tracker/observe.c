@@ -11,10 +11,12 @@
 #include <string.h>
 
 /* A batch being checked: the caller's arrays, with ids NULL meaning row r
- * is example r (the whole-epoch form). */
+ * is example r (the whole-epoch form). Exactly one of labels and labels64
+ * is set, because each entry point takes one label type. */
 typedef struct batch {
     const float *predictions;
     const int32_t *labels;
+    const int64_t *labels64;
     const int64_t *ids;
     const float *features;
     size_t n;
@@ -28,6 +30,11 @@ typedef struct batch {
 static int64_t batch_id(const batch *b, size_t row)
 {
     return b->ids ? b->ids[row] : (int64_t)row;
+}
+
+static int64_t batch_label(const batch *b, size_t row)
+{
+    return b->labels ? b->labels[row] : b->labels64[row];
 }
 
 /* A cs__where naming one row of the batch and, when known, its example. */
@@ -54,9 +61,9 @@ static cs_status check_arguments(const cs_tracker *t, const batch *b)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, "predictions",
                             "predictions is NULL; pass n x %zu floats",
                             t->n_classes);
-    if (b->labels == NULL)
+    if (b->labels == NULL && b->labels64 == NULL)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, "labels",
-                            "labels is NULL; pass n int32 labels");
+                            "labels is NULL; pass one label per row");
     if (b->ids == NULL && !b->whole_epoch)
         return cs__fail_arg(CS_E_NULL_ARGUMENT, fn, "ids",
                             "ids is NULL; pass n int64 example ids");
@@ -95,35 +102,35 @@ static int32_t expected_label(const cs_tracker *t, const batch *b, size_t i)
     if (t->label[i] >= 0)
         return t->label[i];
     if (t->batch_mark[i] == t->batch_serial)
-        return b->labels[t->batch_first_row[i]];
+        return (int32_t)batch_label(b, t->batch_first_row[i]);
     return -1;
 }
 
 static cs_status check_label(const cs_tracker *t, const batch *b, size_t row,
                              size_t i)
 {
-    const int32_t y = b->labels[row];
+    const int64_t y = batch_label(b, row);
     char value[32];
 
-    if (y < 0 || (size_t)y >= t->n_classes) {
-        snprintf(value, sizeof value, "%d", (int)y);
+    if (y < 0 || (uint64_t)y >= t->n_classes) {
+        snprintf(value, sizeof value, "%lld", (long long)y);
         cs__where where = row_where(b, "labels", row, (int64_t)i);
         return cs__fail(CS_E_LABEL_OUT_OF_RANGE, &where, value,
-                        "labels[%zu] is %d for example id %zu, outside "
+                        "labels[%zu] is %lld for example id %zu, outside "
                         "[0, %zu)",
-                        row, (int)y, i, t->n_classes);
+                        row, (long long)y, i, t->n_classes);
     }
 
     const int32_t expected = expected_label(t, b, i);
     if (expected >= 0 && expected != y) {
-        snprintf(value, sizeof value, "%d", (int)y);
+        snprintf(value, sizeof value, "%lld", (long long)y);
         cs__where where = row_where(b, "labels", row, (int64_t)i);
         return cs__fail(CS_E_LABEL_CHANGED, &where, value,
-                        "labels[%zu] is %d for example id %zu, which was "
+                        "labels[%zu] is %lld for example id %zu, which was "
                         "first seen with label %d; an example's label is "
                         "fixed, so check that ids and labels come from the "
                         "same sample",
-                        row, (int)y, i, (int)expected);
+                        row, (long long)y, i, (int)expected);
     }
     return CS_OK;
 }
@@ -234,7 +241,7 @@ static cs_status check_row(cs_tracker *t, const batch *b, size_t row)
         return st;
 
     const float *p = b->predictions + row * t->n_classes;
-    const size_t y = (size_t)b->labels[row];
+    const size_t y = (size_t)batch_label(b, row);
     bool valid;
     if (t->options.input_kind == CS_INPUT_LOGITS)
         valid = cs__row_stats_logits(p, t->n_classes, y,
@@ -343,7 +350,7 @@ static void record_batch(cs_tracker *t, const batch *b)
             continue;
         }
         const size_t i = (size_t)batch_id(b, row);
-        t->label[i] = b->labels[row];
+        t->label[i] = (int32_t)batch_label(b, row);
         cs__tracker_accumulate(t, i, epoch, &t->rows[row]);
         if (t->options.keep_history)
             record_history(t, i, &t->rows[row]);
@@ -367,8 +374,18 @@ cs_status cs_observe_batch(cs_tracker *tracker, const float *predictions,
                            const int32_t *labels, const int64_t *ids,
                            const float *features, size_t n)
 {
-    const batch b = {predictions, labels, ids, features, n,
-                     "cs_observe_batch", false};
+    const batch b = {predictions, labels,   NULL, ids, features,
+                     n,           "cs_observe_batch", false};
+    return observe(tracker, &b);
+}
+
+cs_status cs_observe_batch_int64(cs_tracker *tracker,
+                                 const float *predictions,
+                                 const int64_t *labels, const int64_t *ids,
+                                 const float *features, size_t n)
+{
+    const batch b = {predictions, NULL,     labels, ids, features,
+                     n,           "cs_observe_batch_int64", false};
     return observe(tracker, &b);
 }
 
@@ -406,7 +423,7 @@ cs_status cs_observe_epoch(cs_tracker *tracker, const float *predictions,
                            size_t n)
 {
     const char *fn = "cs_observe_epoch";
-    const batch b = {predictions, labels, NULL, features, n, fn, true};
+    const batch b = {predictions, labels, NULL, NULL, features, n, fn, true};
 
     cs_status st = check_arguments(tracker, &b);
     if (st != CS_OK)

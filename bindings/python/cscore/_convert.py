@@ -25,9 +25,32 @@ _KIND_NAMES = {
 }
 
 
+# type -> whether it is a PyTorch tensor type, filled on first sight of each
+# type so that the hook's per-batch calls skip the string test.
+_TORCH_TYPES: dict = {}
+
+
 def _is_torch_tensor(value) -> bool:
-    # Checked by module name so that torch is never imported here.
-    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+    kind = type(value)
+    known = _TORCH_TYPES.get(kind)
+    if known is None:
+        # Checked by module name so that torch is never imported here.
+        known = kind.__module__.startswith("torch") and hasattr(value, "detach")
+        _TORCH_TYPES[kind] = known
+    return known
+
+
+def is_int64(value) -> bool:
+    """Whether `value` is a numpy array or PyTorch tensor of native int64,
+    the type that needs no conversion for an int64 argument."""
+    if type(value) is np.ndarray:
+        return value.dtype == _INT64
+    if _is_torch_tensor(value):
+        return value.dtype == _torch_target(np.int64)
+    return False
+
+
+_INT64 = np.dtype(np.int64)
 
 
 def _torch_to_numpy(value, name: str) -> np.ndarray:
@@ -185,6 +208,20 @@ def _torch_target(dtype):
 
 def _torch_buffer(value, name: str, dtype, ndim: int, kinds: str) -> CBuffer:
     tensor = value.detach()  # shares the storage; the library only reads it
+    # The common case first, in as few torch calls as possible: the hook
+    # runs once per training step. torch.Size is a tuple, so it serves as
+    # the shape.
+    if (
+        tensor.dtype == _torch_target(dtype)
+        and tensor.dim() == ndim
+        and tensor.is_cpu
+        and tensor.is_contiguous()
+    ):
+        return CBuffer(tensor.data_ptr(), tensor.shape, tensor)
+    return _torch_converted(tensor, name, dtype, ndim, kinds)
+
+
+def _torch_converted(tensor, name: str, dtype, ndim: int, kinds: str) -> CBuffer:
     _check_tensor_device(tensor, name)
     kind = _torch_kind(tensor.dtype)
     if kind not in kinds:

@@ -181,6 +181,7 @@ _PROTOTYPES = {
 _OPTIONAL_PROTOTYPES = {
     "cs_tracker_export_csv_extra": (_S, [_H, c_char_p, _P, _P, c_size_t, c_size_t]),
     "cs_tracker_export_npz_extra": (_S, [_H, c_char_p, _P, _P, c_size_t, c_size_t]),
+    "cs_observe_batch_int64": (_S, [_H, _P, _P, _P, _P, c_size_t]),
 }
 
 

@@ -21,6 +21,7 @@ from ._convert import (
     as_c_array,
     as_index,
     c_buffer,
+    is_int64,
     require_shape,
     shape_error,
 )
@@ -52,6 +53,9 @@ def _read_proxies() -> Tuple[Dict[str, int], Dict[str, bool], Dict[str, int]]:
 
 
 _PROXY_VALUES, _PROXY_IS_INTEGER, _PROXY_DIRECTION = _read_proxies()
+
+# False with a library older than cs_observe_batch_int64().
+_HAS_OBSERVE_BATCH_INT64 = optional("cs_observe_batch_int64") is not None
 
 #: Proxy names in the library's order: "cbtl", "cbtl_frac", "p_l_last", ...
 PROXIES: Tuple[str, ...] = tuple(_PROXY_VALUES)
@@ -259,7 +263,8 @@ class Tracker:
         Args:
             predictions: n x C logits, or probabilities if the tracker was
                 created with probabilities=True; float32 is used as is.
-            labels: n integer labels in [0, C); int32 is used as is.
+            labels: n integer labels in [0, C); int32 and int64 are used
+                as is.
             ids: n example ids in [0, N) of the rows; int64 is used as is.
             features: n x d feature rows when feature_dim = d > 0.
 
@@ -274,16 +279,18 @@ class Tracker:
         """
         scores = self._predictions_argument(predictions, None)
         rows = scores.shape[0]
-        label_buffer = self._row_argument(labels, "labels", np.int32, rows, "one label per row of predictions")
+        # int64 labels, PyTorch's and NumPy's default, go to the int64
+        # entry as they are; anything else is converted to int32 once.
+        if _HAS_OBSERVE_BATCH_INT64 and is_int64(labels):
+            label_type, observe = np.int64, lib.cs_observe_batch_int64
+        else:
+            label_type, observe = np.int32, lib.cs_observe_batch
+        label_buffer = self._row_argument(labels, "labels", label_type, rows, "one label per row of predictions")
         id_buffer = self._row_argument(ids, "ids", np.int64, rows, "one example id per row of predictions")
         feature_buffer = self._features_argument(features, rows)
         feature_address = None if feature_buffer is None else feature_buffer.address
         with self._lock:
-            check(
-                lib.cs_observe_batch(
-                    self._h(), scores.address, label_buffer.address, id_buffer.address, feature_address, rows
-                )
-            )
+            check(observe(self._h(), scores.address, label_buffer.address, id_buffer.address, feature_address, rows))
 
     def end_epoch(self) -> None:
         """End the current epoch; the next observation opens the next one."""

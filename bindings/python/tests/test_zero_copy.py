@@ -117,12 +117,27 @@ def test_unfit_predictions_copied_once(recorded, conversions, change):
     )
 
 
-def test_int64_labels_copied_once(recorded, conversions):
-    calls = recorded("cs_observe_batch")
+def test_int64_labels_read_in_place(recorded, conversions):
+    calls = recorded("cs_observe_batch_int64")
     logits, labels, ids, _ = batch()
     wide = labels.astype(np.int64)
-    cscore.Tracker(16, 5).observe_batch(logits, wide, ids)
-    assert calls[0][2] != wide.ctypes.data
+    tracker = cscore.Tracker(16, 5)
+    tracker.observe_batch(logits, wide, ids)
+    tracker.end_epoch()
+    tracker.observe_batch(logits, torch.from_numpy(wide + 0), ids)
+    assert calls[0][2] == wide.ctypes.data
+    assert calls[0][1] == logits.ctypes.data
+    assert len(calls) == 2
+    assert conversions[0] == 0
+    assert np.array_equal(tracker.labels[ids], labels)
+
+
+def test_int16_labels_copied_once(recorded, conversions):
+    calls = recorded("cs_observe_batch")
+    logits, labels, ids, _ = batch()
+    narrow = labels.astype(np.int16)
+    cscore.Tracker(16, 5).observe_batch(logits, narrow, ids)
+    assert calls[0][2] != narrow.ctypes.data
     assert calls[0][1] == logits.ctypes.data
     assert conversions[0] == 1
 
@@ -171,10 +186,10 @@ def test_unfit_tensor_copied_once(recorded, conversions, change):
     assert tracker.p_l_last[ids[0]] == pytest.approx(expected, rel=2e-3)
 
 
-def test_int64_label_tensor_copied_once(recorded, conversions):
-    calls = recorded("cs_observe_batch")
+def test_strided_label_tensor_copied_once(recorded, conversions):
+    calls = recorded("cs_observe_batch_int64")
     logits, labels, ids, _ = (torch.from_numpy(a) for a in batch())
-    wide = labels.long()
+    wide = labels.long().repeat_interleave(2)[::2]
     tracker = cscore.Tracker(16, 5)
     tracker.observe_batch(logits, wide, ids)
     assert calls[0][2] != wide.data_ptr()
