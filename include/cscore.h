@@ -21,11 +21,50 @@
  * - The library never prints, aborts or exits.
  * - Free functions accept NULL.
  *
- * Threads: functions that take no handle are safe to call from any thread.
- * One cs_tracker must not be used by two threads at once, and that includes
- * read-only getters running while another thread observes. Distinct
- * trackers may be used from distinct threads without locking. The last-error
- * record is per thread.
+ * Threads. The library has no mutable global state of its own, so:
+ *
+ * - Distinct objects (cs_tracker, cs_trainer, cs_holdout, cs_holdout_mlp,
+ *   cs_dataset, cs_npz, cs_array) may be used from distinct threads at
+ *   once without locking.
+ * - One object must not be used by two threads at once when either call
+ *   takes it through a non-const pointer. That includes a const getter
+ *   running while another thread observes, fits or merges into it.
+ *   Calls that take the object only through a const pointer only read it,
+ *   so any number of threads may run them at once on one object while no
+ *   thread changes it. These are the tracker getters and exports,
+ *   cs_tracker_merge()'s src, cs_trainer_get_options(), the cs_holdout
+ *   result getters and export, cs_dataset_examples(), cs_npz_count() and
+ *   cs_npz_key().
+ *   cs_trainer_predict() and cs_npz_read() take a non-const pointer because
+ *   they use the object's workspace or file handle.
+ * - Functions that take no handle (status names, statistics, readers,
+ *   cs_holdout_subset(), cs_dataset_load_idx()) may run in any number of
+ *   threads at once, except as stated for OpenBLAS below.
+ * - Two exports or saves must not write the same path at the same time.
+ * - The last-error record is per thread (see cs_last_error()).
+ *
+ * OpenBLAS's thread count is global to the process, and these calls change
+ * it for their duration and then restore it: cs_kde_scores(),
+ * cs_kde_query() and cs_kde_bandwidth() (set to 1, and to options.threads
+ * while a FAISS index is built or searched), cs_trainer_fit(),
+ * cs_trainer_predict(), cs_trainer_predict_labels() and
+ * cs_trainer_accuracy() when the trainer's threads option is > 0 and
+ * differs from the current count, and cs_holdout_run() with the built-in
+ * trainer and more than one worker (set to 1). cscore does not serialise
+ * them: two such calls that overlap in time may restore each other's
+ * value in the wrong order, and any other thread that calls OpenBLAS
+ * meanwhile runs with the changed count. A program that overlaps them
+ * should give all of them the same count, or set the count itself
+ * afterwards. The neighbour scores also set the calling thread's OpenMP
+ * thread count for FAISS, which is per thread and restored.
+ *
+ * Threads that cscore starts: cs_kde_scores(), cs_kde_query() and
+ * cs_kde_bandwidth() run up to options.threads workers, and
+ * cs_holdout_run() up to options.workers, the calling thread among them.
+ * All are joined before the call returns.
+ * cs_holdout_run() calls the caller's trainer from several threads at
+ * once (see cs_holdout_trainer). OpenBLAS, and FAISS through OpenMP, run
+ * threads of their own.
  */
 #ifndef CSCORE_H
 #define CSCORE_H
@@ -306,7 +345,8 @@ CS_API cs_status cs_tracker_get_options(const cs_tracker *tracker,
  * CS_E_LABEL_OUT_OF_RANGE, CS_E_LABEL_CHANGED, CS_E_ID_OUT_OF_RANGE,
  * CS_E_REPEATED_OBSERVATION (within the batch too),
  * CS_E_UNEXPECTED_FEATURES, CS_E_MISSING_FEATURES, CS_E_NONFINITE_FEATURE,
- * CS_E_OUT_OF_MEMORY (starting an epoch's history). */
+ * CS_E_OVERFLOW (n x C or n x d floats, or an epoch's history, overflow
+ * size_t), CS_E_OUT_OF_MEMORY (starting an epoch's history). */
 CS_API cs_status cs_observe_batch(cs_tracker *tracker,
                                   const float *predictions,
                                   const int32_t *labels, const int64_t *ids,
@@ -326,8 +366,9 @@ CS_API cs_status cs_observe_batch_int64(cs_tracker *tracker,
 /* Ends the current epoch; the next observation belongs to the next epoch.
  * Epochs are numbered from 1. An epoch with no observations is allowed (a
  * data-parallel worker may see none) and still counts as an epoch.
- * Errors: CS_E_NULL_ARGUMENT, CS_E_OUT_OF_MEMORY (history of an epoch with
- * no observations). */
+ * Errors: CS_E_NULL_ARGUMENT, CS_E_OVERFLOW (INT32_MAX - 1 epochs already
+ * ended, or the history size overflows size_t), CS_E_OUT_OF_MEMORY (history
+ * of an epoch with no observations). */
 CS_API cs_status cs_end_epoch(cs_tracker *tracker);
 
 /* Observes a whole epoch at once and ends it: row i is example i, so n must
@@ -400,13 +441,20 @@ CS_API cs_status cs_tracker_history(const cs_tracker *tracker, int32_t epoch,
  * Memory: while merging, dst may grow to src's epoch count (18 bytes per
  * example and epoch); nothing else is allocated.
  * Errors: CS_E_NULL_ARGUMENT, CS_E_NO_HISTORY, CS_E_INCOMPATIBLE,
- * CS_E_LABEL_CHANGED, CS_E_EPOCH_OPEN, CS_E_OUT_OF_MEMORY. */
+ * CS_E_LABEL_CHANGED, CS_E_EPOCH_OPEN, CS_E_OVERFLOW (dst's history size
+ * overflows size_t), CS_E_OUT_OF_MEMORY. */
 CS_API cs_status cs_tracker_merge(cs_tracker *dst, const cs_tracker *src);
 
 /* Writes the whole tracker state to path: a versioned binary format with a
  * CRC-32 over the contents, written to a temporary file in the same folder,
  * flushed to disk and renamed over path, so a crash leaves either the old
- * file or the new one. Errors: CS_E_NULL_ARGUMENT, CS_E_IO,
+ * file or the new one. The temporary file is named path, ".tmp." and six
+ * random characters, and a failed call removes it. A process killed during
+ * the call leaves it behind, and nothing reads or removes it later, so
+ * delete such files once no write to path is running. The exports and
+ * cs_holdout_export_npz() write their files the same way. A killed .npz
+ * export may also leave libzip's own temporary file, named like ours with
+ * "." and six more characters (libzip 1.7.3). Errors: CS_E_NULL_ARGUMENT, CS_E_IO,
  * CS_E_OUT_OF_MEMORY. */
 CS_API cs_status cs_tracker_save(const cs_tracker *tracker, const char *path);
 
@@ -543,8 +591,9 @@ CS_API void cs_dataset_options_init(cs_dataset_options *options);
  *
  * Errors: CS_E_NULL_ARGUMENT, CS_E_INVALID_ARGUMENT (struct_size too small,
  * train_count negative or more than the training file contains), CS_E_IO
- * (a file missing or unreadable), CS_E_OUT_OF_MEMORY, and CS_E_FORMAT. The
- * last is for a file that is malformed, truncated, longer than its header
+ * (a file missing or unreadable), CS_E_OUT_OF_MEMORY, CS_E_OVERFLOW (more
+ * float32 pixels than size_t can count), and CS_E_FORMAT. The last is for
+ * a file that is malformed, truncated, longer than its header
  * declares, or of another element type or shape than above, and for images
  * and labels of one split with different counts. The last-error record
  * names the file in path and message. For CS_E_FORMAT, offset is the byte
@@ -1708,7 +1757,9 @@ CS_API int64_t cs_holdout_n_examples(const cs_holdout *holdout);
  * path does not exist, and counts the runs it already holds.
  *
  * A new file is written with its header under a temporary name and linked
- * into place, so that it never exists half-written. An existing file must
+ * into place, so that it never exists half-written. A process killed
+ * meanwhile may leave that name (path, ".tmp." and six random characters)
+ * behind, which can be deleted. An existing file must
  * have a header equal to the handle's, or else the call fails with
  * CS_E_RECORDS_MISMATCH. The message names the first field that differs
  * (N, labels, master seed, recipe), and the last-error record's value is

@@ -1385,6 +1385,179 @@ static void allocation_failures(void **state)
     assert_true(succeeded);
 }
 
+/* The same loop for cs_holdout_create_from_records() and
+ * cs_holdout_merge_records(): a failed merge leaves the handle's counts as
+ * they were. */
+static void records_allocation_failures(void **state)
+{
+    (void)state;
+    char path[256];
+    join(path, "alloc-merge.records");
+    write_records(path, 2);
+
+    long n = 1;
+    for (; n < 100; n++) {
+        cs_holdout *holdout = NULL;
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_create_from_records(path,
+                                                                &holdout);
+        cs__set_alloc_failure_countdown(0);
+        if (status == CS_OK) {
+            assert_int_equal(runs_done(holdout), 4);
+            cs_holdout_free(holdout);
+            break;
+        }
+        TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY,
+                        "cs_holdout_create_from_records", NULL);
+        assert_null(holdout);
+    }
+    assert_true(n > 1 && n < 100);
+
+    const cs_holdout_options options = plan(2, 1);
+    cs_holdout *holdout = create(&options);
+    for (n = 1; n < 100; n++) {
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_merge_records(holdout, path);
+        cs__set_alloc_failure_countdown(0);
+        if (status == CS_OK)
+            break;
+        TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY,
+                        "cs_holdout_merge_records", NULL);
+        assert_int_equal(runs_done(holdout), 0);
+    }
+    assert_true(n > 1 && n < 100);
+    assert_int_equal(runs_done(holdout), 4);
+    cs_holdout_free(holdout);
+}
+
+/* The same loop for cs_holdout_run() with one worker, which runs on this
+ * thread, so that the allocation hook (per thread) reaches every buffer.
+ * Each attempt starts from a fresh handle. */
+static void run_allocation_failures(void **state)
+{
+    (void)state;
+    const cs_holdout_options options = plan(2, 1);
+    long n = 1;
+    for (; n < 100; n++) {
+        cs_holdout *holdout = create(&options);
+        fake_trainer fake;
+        fake_init(&fake, F_SEED);
+        const cs_holdout_trainer trainer = fake_interface(&fake);
+
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_run(holdout, &trainer, NULL,
+                                                NULL);
+        cs__set_alloc_failure_countdown(0);
+
+        assert_int_equal(fake.end_calls, fake.begin_calls);
+        const int64_t done = runs_done(holdout);
+        cs_holdout_free(holdout);
+        if (status == CS_OK) {
+            assert_int_equal(done, 4);
+            break;
+        }
+        TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY, "cs_holdout_run", NULL);
+        assert_true(done < 4);
+    }
+    assert_true(n > 1 && n < 100);
+}
+
+/* The same loop for cs_holdout_export_npz(): a failure leaves no file in
+ * a folder of its own, neither the archive nor a temporary file. */
+static void export_allocation_failures(void **state)
+{
+    (void)state;
+    const cs_holdout_options options = plan(2, 1);
+    cs_holdout *holdout = create(&options);
+    run_fake(holdout, F_SEED);
+    char folder[256], path[256];
+    join(folder, "export-alloc");
+    assert_int_equal(mkdir(folder, 0700), 0);
+    tf_join_path(path, sizeof path, folder, "result.npz");
+
+    long n = 1;
+    for (; n < 1000; n++) {
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_export_npz(holdout, path);
+        cs__set_alloc_failure_countdown(0);
+        if (status == CS_OK)
+            break;
+        TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY, "cs_holdout_export_npz",
+                        NULL);
+        assert_int_equal(tf_count_dir_entries(folder), 0);
+    }
+    assert_true(n > 1 && n < 1000);
+    TF_ASSERT_DIR_HOLDS_ONLY(folder, "result.npz");
+    tf_remove_dir(folder);
+    cs_holdout_free(holdout);
+}
+
+/* The same loop for cs_holdout_add_counts(), whose first call for a ratio
+ * outside the records allocates that ratio's counts: a failure adds
+ * nothing. A planned handle has the counts of its ratios from the start,
+ * so the handle here comes from a record file. */
+static void add_counts_allocation_failures(void **state)
+{
+    (void)state;
+    char path[256];
+    join(path, "alloc-add.records");
+    write_records(path, 1);
+    cs_holdout *holdout = NULL;
+    assert_int_equal(cs_holdout_create_from_records(path, &holdout), CS_OK);
+    size_t ratios_before = 0;
+    assert_int_equal(cs_holdout_ratios(holdout, NULL, 0, &ratios_before),
+                     CS_OK);
+    int32_t heldout[F_N], correct[F_N];
+    for (int j = 0; j < F_N; j++) {
+        heldout[j] = 2;
+        correct[j] = j % 3 == 0;
+    }
+
+    long n = 1;
+    for (; n < 10; n++) {
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_add_counts(holdout, 50, heldout,
+                                                       correct, F_N, 2);
+        cs__set_alloc_failure_countdown(0);
+        if (status == CS_OK)
+            break;
+        TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY, "cs_holdout_add_counts",
+                        NULL);
+        size_t count = 0;
+        assert_int_equal(cs_holdout_ratios(holdout, NULL, 0, &count), CS_OK);
+        assert_int_equal(count, ratios_before);
+    }
+    assert_true(n > 1 && n < 10);
+    int64_t runs = 0;
+    int32_t got_heldout[F_N], got_correct[F_N];
+    assert_int_equal(cs_holdout_counts(holdout, 50, got_heldout, got_correct,
+                                       F_N, &runs),
+                     CS_OK);
+    assert_int_equal(runs, 2);
+    assert_memory_equal(got_heldout, heldout, sizeof heldout);
+    cs_holdout_free(holdout);
+}
+
+/* The same loop for cs_holdout_subset(). */
+static void subset_allocation_failures(void **state)
+{
+    (void)state;
+    int64_t indices[F_N];
+    const size_t size = cs_holdout_subset_size(F_N, 50);
+
+    long n = 1;
+    for (; n < 10; n++) {
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_subset(7, F_N, 50, indices, size);
+        cs__set_alloc_failure_countdown(0);
+        if (status == CS_OK)
+            break;
+        TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY, "cs_holdout_subset",
+                        NULL);
+    }
+    assert_true(n > 1 && n < 10);
+}
+
 /* ------------------------------------------------------------------------
  * The built-in MLP trainer
  * ------------------------------------------------------------------------ */
@@ -1484,6 +1657,40 @@ static void mlp_trainer_runs(void **state)
     assert_null(strstr(recipe, "threads"));
     cs_holdout_free(single);
     cs_holdout_free(parallel);
+}
+
+/* The same loop for cs_holdout_mlp_create(): a failure hands back no
+ * trainer. */
+static void mlp_allocation_failures(void **state)
+{
+    (void)state;
+    float inputs[M_N * M_INPUTS];
+    int32_t labels[M_N];
+    make_quadrants(inputs, labels);
+    const cs_examples train = {inputs, labels, M_N, M_INPUTS};
+    cs_trainer_options recipe;
+    cs_trainer_options_init(&recipe);
+    recipe.n_inputs = M_INPUTS;
+    recipe.n_classes = 4;
+    recipe.hidden_widths[0] = 16;
+    recipe.hidden_widths[1] = 8;
+
+    long n = 1;
+    for (; n < 100; n++) {
+        cs_holdout_mlp *mlp = NULL;
+        cs__set_alloc_failure_countdown(n);
+        const cs_status status = cs_holdout_mlp_create(&recipe, &train,
+                                                       &train, &mlp);
+        cs__set_alloc_failure_countdown(0);
+        if (status == CS_OK) {
+            assert_non_null(mlp);
+            cs_holdout_mlp_free(mlp);
+            break;
+        }
+        assert_int_equal(status, CS_E_OUT_OF_MEMORY);
+        assert_null(mlp);
+    }
+    assert_true(n > 1 && n < 100);
 }
 
 static void mlp_trainer_errors(void **state)
@@ -1590,7 +1797,13 @@ int main(void)
         cmocka_unit_test(create_errors),
         cmocka_unit_test(run_errors),
         cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(records_allocation_failures),
+        cmocka_unit_test(run_allocation_failures),
+        cmocka_unit_test(export_allocation_failures),
+        cmocka_unit_test(add_counts_allocation_failures),
+        cmocka_unit_test(subset_allocation_failures),
         cmocka_unit_test(mlp_trainer_runs),
+        cmocka_unit_test(mlp_allocation_failures),
         cmocka_unit_test(mlp_trainer_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1017,6 +1017,40 @@ static void bad_query_input(void **state)
  * Allocation failures, options and names
  * ------------------------------------------------------------------------ */
 
+/* The same loop for cs_kde_bandwidth(), exact (threads 1, so that every
+ * allocation runs on this thread) and sampled: a failure leaves both
+ * outputs as they were. */
+static void bandwidth_allocation_failures(void **state)
+{
+    (void)state;
+    dataset data = make_data(150, 4, 3, 28);
+    const cs_examples examples = examples_of(&data);
+
+    for (int mode = 0; mode < 2; mode++) {
+        cs_kde_options options = options_with(32, 1);
+        if (mode == 1)
+            options.bandwidth_exact_limit = 0;
+
+        cs_status status = CS_E_OUT_OF_MEMORY;
+        long k = 1;
+        for (; status == CS_E_OUT_OF_MEMORY && k < 100; k++) {
+            double bandwidth = UNTOUCHED_FIGURE;
+            double standard_error = UNTOUCHED_FIGURE;
+            cs__set_alloc_failure_countdown(k);
+            status = cs_kde_bandwidth(&examples, &options, &bandwidth,
+                                      &standard_error);
+            cs__set_alloc_failure_countdown(0);
+            if (status == CS_E_OUT_OF_MEMORY) {
+                assert_true(bandwidth == UNTOUCHED_FIGURE);
+                assert_true(standard_error == UNTOUCHED_FIGURE);
+            }
+        }
+        assert_int_equal(status, CS_OK);
+        assert_true(k > 2);
+    }
+    free_data(&data);
+}
+
 /* Fails the k-th allocation for k = 1, 2, ... until the call succeeds:
  * each failure must be CS_E_OUT_OF_MEMORY with nothing written. */
 static void allocation_failures(void **state)
@@ -1112,6 +1146,7 @@ int main(void)
         cmocka_unit_test(bad_options),
         cmocka_unit_test(bad_query_input),
         cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(bandwidth_allocation_failures),
         cmocka_unit_test(options_and_result_defaults),
     };
 

@@ -6,6 +6,8 @@
  */
 #include "tracker_fixtures.h"
 
+#include "internal.h"
+
 #define N 6
 #define CLASSES 3
 
@@ -231,6 +233,42 @@ static void rejected_arguments(void **state)
     cs_tracker_free(tracker);
 }
 
+/* Fails each allocation of both exports in turn: every failure is reported
+ * as out of memory and leaves no file, and the call succeeds once the
+ * countdown passes its last allocation. */
+static void allocation_failures(void **state)
+{
+    (void)state;
+    static const extra_export exports[2] = {cs_tracker_export_csv_extra,
+                                            cs_tracker_export_npz_extra};
+    static const char *const functions[2] = {"cs_tracker_export_csv_extra",
+                                             "cs_tracker_export_npz_extra"};
+    cs_tracker *tracker = make_tracker();
+    const float *values[2] = {first_column, second_column};
+    char path[256];
+    tf_join_path(path, sizeof path, temp_dir, "alloc.out");
+
+    for (int e = 0; e < 2; e++) {
+        long countdown = 1;
+        for (; countdown < 1000; countdown++) {
+            cs__set_alloc_failure_countdown(countdown);
+
+            const cs_status status =
+                exports[e](tracker, path, column_names, values, 2, N);
+
+            cs__set_alloc_failure_countdown(0);
+            if (status == CS_OK)
+                break;
+            TF_EXPECT_ERROR(status, CS_E_OUT_OF_MEMORY, functions[e], NULL);
+            assert_int_equal(tf_count_dir_entries(temp_dir), 0);
+        }
+        assert_true(countdown > 1);
+        assert_true(countdown < 1000);
+        assert_int_equal(unlink(path), 0);
+    }
+    cs_tracker_free(tracker);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +276,7 @@ int main(void)
         cmocka_unit_test(npz_arrays_appended),
         cmocka_unit_test(no_columns_is_plain_export),
         cmocka_unit_test(rejected_arguments),
+        cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

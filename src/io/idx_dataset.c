@@ -236,8 +236,9 @@ static cs_status convert_split(cs_dataset *dataset, int split,
 {
     const size_t per_image = pixels_per_image(images);
     size_t values = 0;
-    if (!cs__mul_size(n, per_image, &values))
-        return cs__fail_arg(CS_E_OUT_OF_MEMORY, LOAD_FN, NULL,
+    if (!cs__mul_size(n, per_image, &values) ||
+        values > SIZE_MAX / sizeof(float))
+        return cs__fail_arg(CS_E_OVERFLOW, LOAD_FN, NULL,
                             "%zu images of %zu pixels do not fit in memory", n,
                             per_image);
 

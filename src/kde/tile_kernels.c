@@ -16,8 +16,10 @@
 #include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&        \
-    !defined(__SANITIZE_ADDRESS__)
-/* One build runs on any x86-64 and uses AVX2 where the CPU has it. Both
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* One build runs on any x86-64 and uses AVX2 where the CPU has it.
+ * Sanitizer builds go without the clones, whose ifunc resolvers run
+ * before the sanitizer runtime is ready (see row_stats.c). Both
  * clones perform the same IEEE operations in the same order (ISO C mode
  * keeps GCC from contracting a * b + c into a fused multiply-add), so
  * they return identical results. */

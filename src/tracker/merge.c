@@ -145,10 +145,7 @@ cs_status cs_tracker_merge(cs_tracker *dst, const cs_tracker *src)
                                : src->epochs_ended;
     st = cs__tracker_reserve_history(dst, epochs);
     if (st != CS_OK)
-        return cs__fail_arg(st, fn, "dst",
-                            "out of memory growing dst's history to %d "
-                            "epochs",
-                            (int)epochs);
+        return cs__tracker_history_failure(st, fn, "dst", dst, epochs);
 
     const int64_t overlaps = union_history(dst, src);
     union_labels_and_features(dst, src);

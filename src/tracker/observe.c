@@ -48,6 +48,23 @@ static cs__where row_where(const batch *b, const char *argument, size_t row,
     return where;
 }
 
+/* Rejects a batch whose n x C predictions or n x feature_dim features
+ * cannot be addressed, before any row offset or scratch size wraps. */
+static cs_status check_batch_size(const cs_tracker *t, const batch *b)
+{
+    const size_t width = t->n_classes > t->feature_dim ? t->n_classes
+                                                       : t->feature_dim;
+    size_t values;
+    if (cs__mul_size(b->n, width, &values) &&
+        values <= SIZE_MAX / sizeof(float) &&
+        b->n <= SIZE_MAX / sizeof(cs__row_stats))
+        return CS_OK;
+    return cs__fail_arg(CS_E_OVERFLOW, b->function, "n",
+                        "n is %zu, and n rows of %zu floats overflow "
+                        "size_t, so pass the batch in smaller parts",
+                        b->n, width);
+}
+
 static cs_status check_arguments(const cs_tracker *t, const batch *b)
 {
     const char *fn = b->function;
@@ -77,7 +94,7 @@ static cs_status check_arguments(const cs_tracker *t, const batch *b)
                             "features is NULL but the tracker was created "
                             "with feature_dim %zu; pass n x %zu floats",
                             t->feature_dim, t->feature_dim);
-    return CS_OK;
+    return check_batch_size(t, b);
 }
 
 static cs_status check_id(const cs_tracker *t, const batch *b, size_t row)
@@ -313,10 +330,8 @@ static cs_status check_batch(cs_tracker *t, const batch *b)
     if (t->options.keep_history) {
         st = cs__tracker_reserve_history(t, t->epochs_ended + 1);
         if (st != CS_OK)
-            return cs__fail_arg(st, b->function, "tracker",
-                                "out of memory allocating the history of "
-                                "epoch %d",
-                                (int)(t->epochs_ended + 1));
+            return cs__tracker_history_failure(st, b->function, "tracker", t,
+                                               t->epochs_ended + 1);
     }
 
     next_batch_serial(t);
@@ -408,10 +423,9 @@ cs_status cs_end_epoch(cs_tracker *tracker)
         cs_status st =
             cs__tracker_reserve_history(tracker, tracker->epochs_ended + 1);
         if (st != CS_OK)
-            return cs__fail_arg(st, "cs_end_epoch", "tracker",
-                                "out of memory allocating the history of "
-                                "epoch %d",
-                                (int)(tracker->epochs_ended + 1));
+            return cs__tracker_history_failure(st, "cs_end_epoch", "tracker",
+                                               tracker,
+                                               tracker->epochs_ended + 1);
     }
     tracker->epochs_ended++;
     tracker->open_observations = 0;

@@ -40,9 +40,11 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #define CS__EXP_FLUSH (-87.0f)
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 /* One build runs on any x86-64 and uses AVX2 and FMA (the x86-64-v3
- * level) where the CPU has them. */
+ * level) where the CPU has them. Sanitizer builds go without the clones,
+ * because their instrumented ifunc resolvers run at load time, before the
+ * sanitizer runtime is ready, and crash (seen with GCC 12's TSan). */
 #define CS__VECTOR_CLONES \
     __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else

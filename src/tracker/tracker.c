@@ -252,15 +252,22 @@ cs_status cs__tracker_reserve_history(cs_tracker *t, int32_t epoch)
         return CS_OK;
 
     if (epoch > t->history_capacity) {
-        int32_t capacity = t->history_capacity ? t->history_capacity : 16;
+        /* Doubling in 64 bits and capping at INT32_MAX keeps the capacity
+         * from overflowing int32_t past 2^30 epochs. */
+        int64_t capacity = t->history_capacity ? t->history_capacity : 16;
         while (capacity < epoch)
             capacity *= 2;
-        cs__epoch_history *grown =
-            cs__realloc(t->history, (size_t)capacity * sizeof *grown);
+        if (capacity > INT32_MAX)
+            capacity = INT32_MAX;
+
+        size_t bytes;
+        if (!cs__mul_size((size_t)capacity, sizeof *t->history, &bytes))
+            return CS_E_OVERFLOW;
+        cs__epoch_history *grown = cs__realloc(t->history, bytes);
         if (grown == NULL)
             return CS_E_OUT_OF_MEMORY;
         t->history = grown;
-        t->history_capacity = capacity;
+        t->history_capacity = (int32_t)capacity;
     }
 
     while (t->history_count < epoch) {
@@ -271,6 +278,21 @@ cs_status cs__tracker_reserve_history(cs_tracker *t, int32_t epoch)
         t->history_count++;
     }
     return CS_OK;
+}
+
+cs_status cs__tracker_history_failure(cs_status status, const char *fn,
+                                       const char *argument,
+                                       const cs_tracker *t, int32_t epoch)
+{
+    if (status == CS_E_OVERFLOW)
+        return cs__fail_arg(status, fn, argument,
+                            "the history of %d epochs x %zu examples "
+                            "overflows size_t",
+                            (int)epoch, t->n_examples);
+    return cs__fail_arg(status, fn, argument,
+                        "out of memory allocating the history of %d epochs "
+                        "x %zu examples",
+                        (int)epoch, t->n_examples);
 }
 
 static void free_state(cs_tracker *t)

@@ -94,6 +94,12 @@ void cs__tracker_accumulate(cs_tracker *t, size_t i, int32_t epoch,
  * blocks as needed; blocks start with nothing observed. */
 cs_status cs__tracker_reserve_history(cs_tracker *t, int32_t epoch);
 
+/* Records a failure of cs__tracker_reserve_history() (CS_E_OVERFLOW or
+ * CS_E_OUT_OF_MEMORY) for public function fn and returns status. */
+cs_status cs__tracker_history_failure(cs_status status, const char *fn,
+                                       const char *argument,
+                                       const cs_tracker *t, int32_t epoch);
+
 /* Computes the row statistics for logits or probabilities; for logits,
  * `readable` (>= n_classes) floats from row[0] may be read, which lets the
  * kernel read a whole vector at the end of a row that has another row

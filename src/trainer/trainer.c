@@ -31,7 +31,7 @@ static cs_status allocate_parameters(cs_trainer *t, const char *fn)
 {
     const size_t n = t->mlp.n_params;
     size_t count = 0;
-    if (!cs__mul_size(n, 3, &count))
+    if (!cs__mul_size(n, 3, &count) || count > SIZE_MAX / sizeof(float))
         return cs__fail_arg(CS_E_OVERFLOW, fn, "options",
                             "the network's %zu parameters do not fit in "
                             "memory",
@@ -72,7 +72,8 @@ static cs_status allocate_workspace(cs_trainer *t, const char *fn)
     size_t per_row = 0;
     size_t total = 0;
     if (!workspace_row_size(&t->mlp, &per_row) ||
-        !cs__mul_size(per_row, t->work_rows, &total))
+        !cs__mul_size(per_row, t->work_rows, &total) ||
+        total > SIZE_MAX / sizeof(float))
         return cs__fail_arg(CS_E_OVERFLOW, fn, "batch_size",
                             "a workspace of %zu rows for this network does "
                             "not fit in memory",
