@@ -454,8 +454,8 @@ CS_API cs_status cs_tracker_merge(cs_tracker *dst, const cs_tracker *src);
  * delete such files once no write to path is running. The exports and
  * cs_holdout_export_npz() write their files the same way. A killed .npz
  * export may also leave libzip's own temporary file, named like ours with
- * "." and six more characters (libzip 1.7.3). Errors: CS_E_NULL_ARGUMENT, CS_E_IO,
- * CS_E_OUT_OF_MEMORY. */
+ * "." and six more characters (libzip 1.7.3). Errors: CS_E_NULL_ARGUMENT,
+ * CS_E_IO, CS_E_OUT_OF_MEMORY. */
 CS_API cs_status cs_tracker_save(const cs_tracker *tracker, const char *path);
 
 /* Reads a tracker saved by cs_tracker_save() into a new tracker that the

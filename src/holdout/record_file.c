@@ -37,6 +37,20 @@ static cs_status io_error(const char *fn, const char *path, int errnum,
                     cs__errno_text(errnum, reason, sizeof reason));
 }
 
+/* Reports a failed write to path, saying what to check and what state the
+ * failure left behind (`outcome`, a sentence). */
+static cs_status write_failed(const char *fn, const char *path, int errnum,
+                              const char *action, const char *outcome)
+{
+    char reason[128];
+    const cs__where where = cs__where_path(fn, path);
+    return cs__fail(CS_E_IO, &where, NULL,
+                    "cannot %s '%s': %s. Check free disk space and the file "
+                    "size limit (ulimit -f). %s",
+                    action, path,
+                    cs__errno_text(errnum, reason, sizeof reason), outcome);
+}
+
 static bool write_all_at(int fd, const uint8_t *bytes, size_t size,
                          int64_t offset)
 {
@@ -102,7 +116,8 @@ static cs_status create_file(const char *fn, const cs_holdout *holdout,
     if (!written) {
         unlink(temp);
         cs__free(temp);
-        return io_error(fn, path, write_error, "write the header of");
+        return write_failed(fn, path, write_error, "write the header of",
+                            "The file was not created.");
     }
 
     if (link(temp, path) == 0) {
@@ -486,7 +501,9 @@ cs_status cs__records_append(const char *fn, cs__record_file *file,
     /* A partial record would read as torn anyway; cutting it off now
      * keeps the file clean for the next append. */
     (void)ftruncate(file->fd, (off_t)file->end);
-    return io_error(fn, file->path, error, "append a record to");
+    return write_failed(fn, file->path, error, "append a record to",
+                        "The runs recorded before are kept, so running "
+                        "again resumes after them.");
 }
 
 void cs__records_close(cs__record_file *file)

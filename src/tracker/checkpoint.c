@@ -138,14 +138,17 @@ cs_status cs_tracker_save(const cs_tracker *tracker, const char *path)
     const uint32_t crc = (uint32_t)w.crc;
     put(&w, &crc, sizeof crc);
     if (w.failed) {
-        int saved = errno;
+        /* The failed fwrite() set errno. EIO stands in when it is 0. */
+        const int saved = errno != 0 ? errno : EIO;
+        char reason[128];
         cs__atomic_abort(&w.file);
         cs__where where = cs__where_none(fn);
         where.path = path;
         return cs__fail(CS_E_IO, &where, NULL,
-                        "writing checkpoint %s failed: %s; check free disk "
-                        "space, the previous checkpoint is untouched",
-                        path, strerror(saved));
+                        "cannot write the checkpoint '%s': %s. Check free "
+                        "disk space and the file size limit (ulimit -f). "
+                        "The previous checkpoint, if any, is unchanged.",
+                        path, cs__errno_text(saved, reason, sizeof reason));
     }
     return cs__atomic_commit(&w.file, fn);
 }

@@ -147,14 +147,18 @@ static cs_status export_csv(const char *fn, const cs_tracker *tracker,
         write_csv_header(file.fp, extra);
         write_csv_rows(file.fp, tracker, &tb, extra);
         if (ferror(file.fp)) {
-            int saved = errno;
+            /* The stream's failed write set errno, unless a later call
+             * changed it. EIO stands in when it is 0. */
+            const int saved = errno != 0 ? errno : EIO;
+            char reason[128];
             cs__atomic_abort(&file);
             cs__where where = cs__where_none(fn);
             where.path = path;
             st = cs__fail(CS_E_IO, &where, NULL,
-                          "writing %s failed: %s; the previous file is "
-                          "untouched",
-                          path, strerror(saved));
+                          "cannot write '%s': %s. Check free disk space and "
+                          "the file size limit (ulimit -f). The previous "
+                          "file, if any, is unchanged.",
+                          path, cs__errno_text(saved, reason, sizeof reason));
         } else {
             st = cs__atomic_commit(&file, fn);
         }
