@@ -18,6 +18,8 @@
 #                               name for cscore::cscore_static
 #   CS_FAISS_CONFIG_RUNTIME     compiler runtime libraries (OpenMP, C++)
 #                               that it passes to the linker by name
+#   CS_FAISS_WRAPPED_DISTANCE   the FAISS symbol that static links wrap
+#                               (--wrap), or "" for the other backends
 
 set(CS_FAISS_BACKEND_DIR ${PROJECT_SOURCE_DIR}/src/kde)
 list(FILTER CS_LIBRARY_SOURCES EXCLUDE REGEX "/src/kde/faiss_[a-z_]+\\.c$")
@@ -69,6 +71,7 @@ function(cs_faiss_library_name item out)
 endfunction()
 
 set(CS_PC_FAISS_LIBS "")
+set(CS_FAISS_WRAPPED_DISTANCE "")
 set(CS_FAISS_CONFIG_LIBRARIES "")
 set(CS_FAISS_CONFIG_RUNTIME "")
 
@@ -81,6 +84,8 @@ if(CS_FAISS_KIND STREQUAL "c_api")
 
 elseif(CS_FAISS_KIND STREQUAL "shim")
   enable_language(CXX)
+  # faiss::fvec_L2sqr(const float *, const float *, size_t), mangled.
+  set(CS_FAISS_WRAPPED_DISTANCE _ZN5faiss10fvec_L2sqrEPKfS1_m)
   list(APPEND CS_LIBRARY_SOURCES ${CS_FAISS_BACKEND_DIR}/faiss_shim.cpp)
 
   # The static libfaiss.a needs the BLAS and LAPACK that its package names
@@ -104,6 +109,9 @@ endif()
 foreach(name IN LISTS CS_FAISS_CONFIG_LIBRARIES CS_FAISS_CONFIG_RUNTIME)
   string(APPEND CS_PC_FAISS_LIBS "-l${name} ")
 endforeach()
+if(CS_FAISS_WRAPPED_DISTANCE)
+  string(APPEND CS_PC_FAISS_LIBS "-Wl,--wrap=${CS_FAISS_WRAPPED_DISTANCE} ")
+endif()
 
 # Links the chosen FAISS into cscore_objects (include paths and OpenMP
 # compile flags), the shared library and the static one. The static
@@ -130,6 +138,10 @@ function(cs_faiss_link_targets)
     # OpenMP's compile flags (omp.h, _OPENMP) itself.
     target_link_libraries(cscore_objects PRIVATE faiss OpenMP::OpenMP_CXX)
     target_link_libraries(CscoreFaiss::faiss INTERFACE faiss)
+    # FAISS's calls to its scalar fvec_L2sqr() go to the vector loop in
+    # faiss_shim.cpp instead (see the comment there).
+    target_link_options(CscoreFaiss::faiss INTERFACE
+      "LINKER:--wrap=${CS_FAISS_WRAPPED_DISTANCE}")
     set_target_properties(cscore_objects PROPERTIES
       CXX_STANDARD 17
       CXX_STANDARD_REQUIRED ON
