@@ -177,6 +177,10 @@ static cs_status format_error(const char *path, int64_t offset,
 static cs_status check_header(const ckpt_header *h, const char *path)
 {
     const int64_t at = (int64_t)CKPT_PREAMBLE_BYTES;
+    /* With history on, every ended epoch has a block, and so does the open
+     * epoch once it has observations (cs_tracker_history() reads it). */
+    const int64_t blocks_needed =
+        (int64_t)h->epochs_ended + (h->open_observations > 0 ? 1 : 0);
     if (h->n_examples < 1 || h->n_classes < 2 || h->feature_dim < 0)
         return format_error(path, at,
                             "invalid shape N=%lld, C=%d, d=%d in the header",
@@ -192,7 +196,7 @@ static cs_status check_header(const ckpt_header *h, const char *path)
                             (int)h->keep_history);
     if (h->epochs_ended < 0 || h->history_count < 0 ||
         (!h->keep_history && h->history_count != 0) ||
-        (h->keep_history && h->history_count < h->epochs_ended) ||
+        (h->keep_history && h->history_count < blocks_needed) ||
         h->open_observations < 0 || h->repeats_dropped < 0)
         return format_error(path, at,
                             "inconsistent epoch counts (%d ended, %d history "
