@@ -27,10 +27,14 @@ static int map_by_ids(const char *subcommand, const cli_truth *truth,
             rc = cli_runtime_error(subcommand,
                                    "row %zu of %s has the example id %lld, "
                                    "but the truth file %s has only %zu "
-                                   "examples (ids 0 to %zu); the proxies "
-                                   "belong to another data set",
+                                   "examples (ids 0 to %zu). Every row of "
+                                   "the proxies must have a truth value, so "
+                                   "compute them on the truth's examples "
+                                   "only (for Fashion-MNIST, `cscore train "
+                                   "--first %zu`), or check that the two "
+                                   "files come from the same data set",
                                    r, table->path, (long long)id, truth->path,
-                                   truth->n, truth->n - 1);
+                                   truth->n, truth->n - 1, truth->n);
         else if (seen[id])
             rc = cli_runtime_error(subcommand,
                                    "the example id %lld appears twice in %s "

@@ -408,14 +408,16 @@ static int write_file(const char *folder, const char *name,
     char path[4096];
     cli_join(path, sizeof path, folder, name);
     cs__atomic_file file;
-    if (cs__atomic_open(&file, path, "cscore bench") != CS_OK)
+    if (cs__atomic_open(&file, path, "results") != CS_OK)
         return cli_library_error("bench");
     write(file.fp, r);
     if (ferror(file.fp)) {
         cs__atomic_abort(&file);
-        return cli_runtime_error("bench", "writing %s failed", path);
+        return cli_runtime_error("bench",
+                                 "cannot write %s; check free disk space",
+                                 path);
     }
-    if (cs__atomic_commit(&file, "cscore bench") != CS_OK)
+    if (cs__atomic_commit(&file, "results") != CS_OK)
         return cli_library_error("bench");
     return CLI_EXIT_OK;
 }

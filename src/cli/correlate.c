@@ -30,7 +30,9 @@ static const char correlate_help[] =
     "                      per-example array except ids, labels, flipped)\n"
     "  --class C           use only the examples with label C\n"
     "  --ids FILE          use only the example ids listed in FILE: a .npy\n"
-    "                      integer array, or text with one id per line\n"
+    "                      integer array, or text with one id per line;\n"
+    "                      every row of the proxies must still have an id\n"
+    "                      in the truth file\n"
     "  --bootstrap B       bootstrap resamples per interval (default 1000;\n"
     "                      0 prints no intervals)\n"
     "  --confidence L      level of the intervals in (0, 1) (default 0.95)\n"
@@ -90,8 +92,15 @@ static int parse_number_option(int code, const char *value, correlate_args *a)
                            &a->bootstrap);
         break;
     case OPT_CONFIDENCE:
-        ok = cli_parse_double("correlate", "--confidence", value, 1e-9,
-                              1.0 - 1e-9, &a->confidence);
+        ok = cli_parse_double("correlate", "--confidence", value, 0.0, 1.0,
+                              &a->confidence);
+        if (ok && (a->confidence <= 0.0 || a->confidence >= 1.0)) {
+            cli_usage_error("correlate",
+                            "invalid value '%s' for --confidence: expected a "
+                            "level strictly between 0 and 1, such as 0.95",
+                            value);
+            ok = false;
+        }
         break;
     default:
         ok = cli_parse_i64("correlate", "--seed", value, 0, INT64_MAX,

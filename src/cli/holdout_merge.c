@@ -95,7 +95,8 @@ static int merge(const merge_args *a)
         if (cs_holdout_merge_records(estimate, a->files[k]) != CS_OK)
             rc = cli_library_error(SUBCOMMAND);
     if (rc == CLI_EXIT_OK) {
-        printf("Merged %d record files\n", a->n_files);
+        printf("Merged %d record file%s\n", a->n_files,
+               a->n_files == 1 ? "" : "s");
         rc = cli_holdout_print_summary(SUBCOMMAND, estimate);
     }
     if (rc == CLI_EXIT_OK) {

@@ -233,9 +233,15 @@ static int parse_args(int argc, char **argv, kde_args *a)
     if (optind < argc)
         return cli_usage_error("kde", "unexpected argument '%s'",
                                argv[optind]);
-    if (a->features == NULL || a->labels == NULL || a->out == NULL)
+    const char *missing = a->features == NULL ? "--features"
+                          : a->labels == NULL ? "--labels"
+                          : a->out == NULL    ? "--out"
+                                              : NULL;
+    if (missing != NULL)
         return cli_usage_error("kde",
-                               "--features, --labels and --out are required");
+                               "%s is missing; --features, --labels and "
+                               "--out are all required",
+                               missing);
     return CLI_EXIT_OK;
 }
 
@@ -255,7 +261,7 @@ typedef struct kde_input {
 static int read_features(const char *path, kde_input *in)
 {
     cs__array array = {0};
-    if (cs__npy_read_file(path, "cscore kde", &array) != CS_OK)
+    if (cs__npy_read_file(path, "--features", &array) != CS_OK)
         return cli_library_error("kde");
 
     int rc = CLI_EXIT_OK;
@@ -333,7 +339,7 @@ static int convert_labels(const char *path, const cs__array *array,
 static int read_labels(const char *path, kde_input *in)
 {
     cs__array array = {0};
-    if (cs__npy_read_file(path, "cscore kde", &array) != CS_OK)
+    if (cs__npy_read_file(path, "--labels", &array) != CS_OK)
         return cli_library_error("kde");
 
     int rc = CLI_EXIT_OK;
@@ -427,7 +433,7 @@ static int compute(const kde_args *a, const kde_input *in, kde_output *out)
 static int write_npz(const char *path, const kde_output *out, size_t n)
 {
     cs__npz_writer *w = NULL;
-    cs_status st = cs__npz_open(path, "cscore kde", &w);
+    cs_status st = cs__npz_open(path, "--out", &w);
     const int64_t shape[1] = {(int64_t)n};
     for (int k = 0; k < KDE_ARRAYS && st == CS_OK; k++)
         if (out->arrays[k] != NULL)

@@ -181,7 +181,7 @@ static int list_epoch_files(const char *pattern, glob_t *matches,
 static int read_integers(const char *path, const char *option,
                          cs__array *array, int64_t **values)
 {
-    if (cs__npy_read_file(path, "cscore proxies", array) != CS_OK)
+    if (cs__npy_read_file(path, option, array) != CS_OK)
         return cli_library_error("proxies");
     if (array->element == CS__ELEMENT_F32 ||
         array->element == CS__ELEMENT_F64 || array->ndim < 1 ||
@@ -238,7 +238,7 @@ static int read_labels_and_ids(replay *r, size_t n_files)
 static int read_predictions(const char *path, cs__array *array, float **rows,
                             size_t *n, size_t *classes)
 {
-    if (cs__npy_read_file(path, "cscore proxies", array) != CS_OK)
+    if (cs__npy_read_file(path, "--logits", array) != CS_OK)
         return cli_library_error("proxies");
     if ((array->element != CS__ELEMENT_F32 &&
          array->element != CS__ELEMENT_F64) ||

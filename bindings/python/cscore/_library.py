@@ -74,12 +74,9 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             return ctypes.CDLL(where), where
         except OSError as error:
             tried.append(f"{how}: {where} ({error})")
-    if not tried:
-        tried.append("no candidate found")
+    found = "tried " + "; ".join(tried) if tried else "found none in the build tree, the package or the system library path"
     raise ImportError(
-        "cannot load libcscore.so; tried "
-        + "; ".join(tried)
-        + f". Build it with CMake (build/libcscore.so), set {ENVIRONMENT_VARIABLE} "
+        f"cannot load libcscore.so: {found}. Build it with CMake (build/libcscore.so), set {ENVIRONMENT_VARIABLE} "
         "to its path, or install the package with the library bundled "
         "(see bindings/python/README.md)."
     )
