@@ -35,9 +35,37 @@ int cli_runtime_error(const char *subcommand, const char *fmt, ...)
     return CLI_EXIT_RUNTIME;
 }
 
+/* The library's hints name C API settings; the program's users need the
+ * options that set them. */
+static const char *const program_words[][2] = {
+    {"create the tracker with CS_REPEAT_KEEP_FIRST", "pass --keep-first"},
+    {"logits with CS_INPUT_LOGITS", "logits without --probabilities"},
+};
+
+/* Writes message to stderr with each phrase of program_words replaced. */
+static void print_in_program_words(const char *message)
+{
+    const size_t phrases = sizeof program_words / sizeof program_words[0];
+    while (*message != '\0') {
+        size_t k = 0;
+        while (k < phrases &&
+               strncmp(message, program_words[k][0],
+                       strlen(program_words[k][0])) != 0)
+            k++;
+        if (k < phrases) {
+            fputs(program_words[k][1], stderr);
+            message += strlen(program_words[k][0]);
+        } else {
+            fputc(*message++, stderr);
+        }
+    }
+}
+
 int cli_library_error(const char *subcommand)
 {
-    fprintf(stderr, "cscore %s: %s\n", subcommand, cs_last_error_message());
+    fprintf(stderr, "cscore %s: ", subcommand);
+    print_in_program_words(cs_last_error_message());
+    fputc('\n', stderr);
     return CLI_EXIT_RUNTIME;
 }
 

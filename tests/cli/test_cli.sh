@@ -86,6 +86,27 @@ cmp -s <(cut -d, -f"1-$columns" "$work/run1/proxies.csv") \
 expect_exit 1 "replay without matches" -- "$cscore" proxies \
     --logits "$work/none_*.npy" --labels "$work/run1/labels.npy" --out "$work/r2"
 expect_stderr "no match is named" "no file matches"
+expect_exit 1 "replay with a missing labels file" -- "$cscore" proxies \
+    --logits "$work/run1/logits/epoch_*.npy" --labels "$work/none.npy" \
+    --out "$work/r3"
+expect_stderr "the option of the missing file is named" "^cscore proxies: --labels: cannot open"
+# Ids with a repeat: the hint names the program's option, not the C API's.
+if /usr/bin/python3 - "$work/run1/labels.npy" "$work/repeated_ids.npy" <<'PY'
+import sys
+import numpy as np
+ids = np.arange(len(np.load(sys.argv[1])), dtype=np.int64)
+ids[1] = ids[0]
+np.save(sys.argv[2], ids)
+PY
+then
+    expect_exit 1 "replay with a repeated id" -- "$cscore" proxies \
+        --logits "$work/run1/logits/epoch_*.npy" \
+        --labels "$work/run1/labels.npy" --ids "$work/repeated_ids.npy" \
+        --out "$work/r4"
+    expect_stderr "the repeat hint names --keep-first" "pass --keep-first"
+else
+    fail "writing the repeated ids"
+fi
 
 # --- label noise: a seeded share of labels is replaced and marked --------
 expect_exit 2 "bad --flip-labels" -- "$cscore" train --flip-labels 1 --out "$work/x"

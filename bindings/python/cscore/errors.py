@@ -82,13 +82,29 @@ class Error(Exception):
         return f"cscore.Error({self.status_name}, {self.message!r})"
 
 
+# The library's hints name C calls and settings; Python users need the
+# methods and arguments that stand for them.
+_PYTHON_WORDS = (
+    ("create the tracker with CS_REPEAT_KEEP_FIRST", 'create the Tracker with repeats="keep_first"'),
+    ("logits with CS_INPUT_LOGITS", "logits with probabilities=False"),
+    ("with cs_observe_batch;", "with observe_batch();"),
+    ("cs_end_epoch()", "end_epoch()"),
+)
+
+
+def _in_python_words(message: str) -> str:
+    for c_words, python_words in _PYTHON_WORDS:
+        message = message.replace(c_words, python_words)
+    return message
+
+
 def last_error(status: int) -> Error:
     """Build an Error for `status` from this thread's last-error record."""
     record = lib.cs_last_error().contents
     if record.status != status:
         # The record belongs to an earlier failure, so only the code is known.
         return Error(status, _text(lib.cs_strerror(status)))
-    message = _text(record.message) or _text(lib.cs_strerror(status))
+    message = _in_python_words(_text(record.message) or _text(lib.cs_strerror(status)))
     return Error(
         status,
         message,

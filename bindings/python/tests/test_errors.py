@@ -203,6 +203,20 @@ def test_negative_id(tracker):
 def test_repeated_id(tracker):
     error = error_status(lambda: tracker.observe_batch(logits(), [0] * 4, [0, 1, 1, 2]))
     assert error.status == Status.E_REPEATED_OBSERVATION
+    assert 'create the Tracker with repeats="keep_first"' in str(error)
+
+
+def test_hints_name_python_calls(tracker):
+    tracker.observe_batch(logits(), [0] * 4, range(4))
+    error = error_status(lambda: tracker.observe_batch(logits(1), [0], [2]))
+    assert "end_epoch() between epochs" in str(error)
+    assert "cs_end_epoch" not in str(error)
+    assert "CS_REPEAT_KEEP_FIRST" not in str(error)
+    assert error.function == "cs_observe_batch"
+
+    probabilities = cscore.Tracker(10, 3, probabilities=True)
+    error = error_status(lambda: probabilities.observe_batch(np.full((1, 3), 0.5, F32), [0], [0]))
+    assert "logits with probabilities=False" in str(error)
 
 
 def test_empty_batch(tracker):
