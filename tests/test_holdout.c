@@ -1579,15 +1579,22 @@ static void make_quadrants(float *inputs, int32_t *labels)
     }
 }
 
+/* The small network that the built-in trainer tests fit to the quadrant
+ * examples. */
+static void quadrant_recipe(cs_trainer_options *recipe)
+{
+    cs_trainer_options_init(recipe);
+    recipe->n_inputs = M_INPUTS;
+    recipe->n_classes = 4;
+    recipe->hidden_widths[0] = 16;
+    recipe->hidden_widths[1] = 8;
+}
+
 static cs_holdout *run_mlp(const cs_examples *train, int32_t workers,
                            const char *records, int32_t threads)
 {
     cs_trainer_options recipe;
-    cs_trainer_options_init(&recipe);
-    recipe.n_inputs = M_INPUTS;
-    recipe.n_classes = 4;
-    recipe.hidden_widths[0] = 16;
-    recipe.hidden_widths[1] = 8;
+    quadrant_recipe(&recipe);
     recipe.epochs = 10;
     recipe.batch_size = 8;
     recipe.threads = threads;
@@ -1669,11 +1676,7 @@ static void mlp_allocation_failures(void **state)
     make_quadrants(inputs, labels);
     const cs_examples train = {inputs, labels, M_N, M_INPUTS};
     cs_trainer_options recipe;
-    cs_trainer_options_init(&recipe);
-    recipe.n_inputs = M_INPUTS;
-    recipe.n_classes = 4;
-    recipe.hidden_widths[0] = 16;
-    recipe.hidden_widths[1] = 8;
+    quadrant_recipe(&recipe);
 
     long n = 1;
     for (; n < 100; n++) {
