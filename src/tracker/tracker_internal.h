@@ -42,12 +42,11 @@ struct cs_tracker {
 
     /* Per-example state, N entries each. last_epoch is 0 before the first
      * observation; label is -1 until the example is first observed.
-     * NOTE: recording one example writes about twenty of these arrays
-     * (history included), so a batch of random ids right after a training
-     * step, which has pushed them out of the caches, waits on about twenty
-     * cache misses per row: 180 instead of 48 microseconds at batch 1024,
-     * C = 10 (bench/python). One record per example would cut that to two
-     * or three lines. */
+     * NOTE: recording one example writes about fourteen of these arrays
+     * (twenty with history), one cache line each for random ids. Evicting
+     * the caches between calls raises a batch of 1024 (C = 10) from 53 to
+     * 86 microseconds; one record per example would cut the lines per row
+     * to two or three. */
     int32_t *label;
     int32_t *epochs_observed;
     int32_t *cbtl;
