@@ -6,6 +6,8 @@
  */
 #include "io/io.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,6 +113,56 @@ static char *temp_template(const char *path)
     return name;
 }
 
+/* Whether text starts with `count` letters or digits, the characters that
+ * mkstemp() puts in place of its X's. */
+static bool starts_with_alnum(const char *text, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        if (!isalnum((unsigned char)text[k]))
+            return false;
+    return true;
+}
+
+/* Whether name is base + ".tmp." + six characters, optionally followed by
+ * "." and six more (libzip 1.7.3 names its temporary file after ours). */
+static bool is_temp_name(const char *name, const char *base)
+{
+    const size_t base_length = strlen(base);
+    const size_t marker_length = strlen(".tmp.");
+    if (strncmp(name, base, base_length) != 0 ||
+        strncmp(name + base_length, ".tmp.", marker_length) != 0)
+        return false;
+
+    const char *rest = name + base_length + marker_length;
+    const size_t rest_length = strlen(rest);
+    if (rest_length == 6)
+        return starts_with_alnum(rest, 6);
+    return rest_length == 13 && starts_with_alnum(rest, 6) &&
+           rest[6] == '.' && starts_with_alnum(rest + 7, 6);
+}
+
+void cs__remove_stale_temps(const char *path)
+{
+    char *directory = directory_of(path);
+    if (directory == NULL)
+        return;
+    DIR *listing = opendir(directory);
+    if (listing == NULL) {
+        cs__free(directory);
+        return;
+    }
+
+    const char *slash = strrchr(path, '/');
+    const char *base = slash == NULL ? path : slash + 1;
+    const struct dirent *entry;
+    while (*base != '\0' && (entry = readdir(listing)) != NULL) {
+        if (is_temp_name(entry->d_name, base))
+            (void)unlinkat(dirfd(listing), entry->d_name, 0);
+    }
+    closedir(listing);
+    cs__free(directory);
+}
+
 cs_status cs__temp_create(const char *path, const char *function,
                           char **temp_path, int *fd)
 {
@@ -212,6 +264,9 @@ cs_status cs__atomic_open(cs__atomic_file *file, const char *path,
         return cs__fail(CS_E_OUT_OF_MEMORY, &where, NULL,
                         "out of memory copying the path '%s'", path);
 
+    /* Files of this kind have one writer at a time, so any temporary file
+     * of path belongs to a writer that was killed. */
+    cs__remove_stale_temps(path);
     int fd;
     cs_status status = cs__temp_create(path, function, &file->temp_path, &fd);
     if (status != CS_OK) {

@@ -62,6 +62,13 @@ mode_t cs__new_file_mode(void);
 cs_status cs__temp_create(const char *path, const char *function,
                           char **temp_path, int *fd);
 
+/* Removes the temporary files "<path>.tmp.XXXXXX" (and libzip's own
+ * "<path>.tmp.XXXXXX.XXXXXX") that writers of path killed mid-write left
+ * behind. Only for paths with one writer at a time, as the atomic writers'
+ * contract states: a concurrent writer's temporary file would go too.
+ * Best effort; nothing is reported. */
+void cs__remove_stale_temps(const char *path);
+
 /* Renames temp_path over final_path and then fsyncs their directory. The
  * caller has already fsynced temp_path's contents. On failure temp_path is
  * removed and final_path is untouched. */

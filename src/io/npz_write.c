@@ -89,7 +89,10 @@ cs_status cs__npz_open(const char *path, const char *function,
                         "out of memory copying the path '%s'", path);
     }
 
-    /* mkstemp() reserves a unique name, and libzip opens the file by name. */
+    /* mkstemp() reserves a unique name, and libzip opens the file by name.
+     * An .npz has one writer at a time, so leftovers of killed writers go
+     * first. */
+    cs__remove_stale_temps(path);
     int fd;
     cs_status status = cs__temp_create(path, function, &writer->temp_path,
                                        &fd);
