@@ -450,11 +450,11 @@ CS_API cs_status cs_tracker_merge(cs_tracker *dst, const cs_tracker *src);
  * flushed to disk and renamed over path, so a crash leaves either the old
  * file or the new one. The temporary file is named path, ".tmp." and six
  * random characters, and a failed call removes it. A process killed during
- * the call leaves it behind; the next save to path removes it, together
- * with the one that libzip names after it when an .npz write is killed
- * ("." and six more characters, libzip 1.7.3). That cleanup assumes one
- * write to a path at a time: a second writer of the same path would lose
- * its temporary file and fail with CS_E_IO. The exports and
+ * the call leaves it behind, and the next save to path removes it. A killed
+ * .npz write also leaves libzip's own temporary file, named like ours with
+ * "." and six more characters (libzip 1.7.3), which goes the same way.
+ * That cleanup assumes one write to a path at a time, so a second writer
+ * of the same path would lose its temporary file and fail with CS_E_IO. The exports and
  * cs_holdout_export_npz() write their files the same way. Errors:
  * CS_E_NULL_ARGUMENT, CS_E_IO, CS_E_OUT_OF_MEMORY. */
 CS_API cs_status cs_tracker_save(const cs_tracker *tracker, const char *path);

@@ -138,7 +138,7 @@ cs_status cs_tracker_save(const cs_tracker *tracker, const char *path)
     const uint32_t crc = (uint32_t)w.crc;
     put(&w, &crc, sizeof crc);
     if (w.failed) {
-        /* The failed fwrite() set errno. EIO stands in when it is 0. */
+        /* The failed fwrite() set errno. EIO is reported when errno is 0. */
         const int saved = errno != 0 ? errno : EIO;
         char reason[128];
         cs__atomic_abort(&w.file);

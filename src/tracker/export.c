@@ -148,7 +148,7 @@ static cs_status export_csv(const char *fn, const cs_tracker *tracker,
         write_csv_rows(file.fp, tracker, &tb, extra);
         if (ferror(file.fp)) {
             /* The stream's failed write set errno, unless a later call
-             * changed it. EIO stands in when it is 0. */
+             * changed it. EIO is reported when errno is 0. */
             const int saved = errno != 0 ? errno : EIO;
             char reason[128];
             cs__atomic_abort(&file);

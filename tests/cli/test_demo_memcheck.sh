@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the demo's job, `cscore train` with its KDE scores and exports, on a
 # small subset of Fashion-MNIST under valgrind memcheck. Fails on any
-# memcheck error and on any definite leak; leaks that valgrind files as
+# memcheck error and on any definite leak. Leaks that valgrind files as
 # "possibly lost" or "still reachable" (OpenBLAS's thread pool, libgomp)
 # are not counted.
 #
@@ -12,9 +12,9 @@ set -euo pipefail
 
 cscore=$1
 data=${2:-/usr/share/datasets/fashion-mnist}
-# Examples kept from each of the training and test files. Under memcheck
-# the program runs about 50 times slower, so the subset and the network are
-# small; the code paths are those of the full demo.
+# Examples kept from each of the training and test files. Memcheck slows
+# the program down many times over, so the subset and the network are
+# small. The code paths are those of the full demo.
 keep=256
 
 skip() {
@@ -35,7 +35,7 @@ trap 'rm -rf "$work"' EXIT
 cut_idx() {
     local source=$1 target=$2 header=$3 record=$4
     local count
-    # head closes the pipe early, so zcat ends on SIGPIPE; that is expected.
+    # head closes the pipe early, so zcat ends on SIGPIPE, as expected.
     local -
     set +o pipefail
     count=$(printf '%08x' "$keep")

@@ -30,7 +30,7 @@ command -v mpirun >/dev/null ||
 # In a sanitizer build, Open MPI's leaks must be traced back to its own
 # libraries to match tests/lsan.supp. Its components are unloaded before
 # the leak check and built without frame pointers, so the default fast
-# unwinder stops at them; the slow one walks on to libmpi.
+# unwinder stops at them. The slow unwinder walks on to libmpi.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 
 # Open MPI refuses to start as root without this flag, and --oversubscribe

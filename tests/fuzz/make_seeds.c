@@ -63,10 +63,10 @@ static void write_text(const char *harness, const char *name, const char *text)
     write_bytes(harness, name, text, strlen(text));
 }
 
-static void check(cs_status status, const char *what)
+static void check(cs_status status, const char *step)
 {
     if (status != CS_OK)
-        fail("%s failed: %s", what, cs_last_error_message());
+        fail("%s failed: %s", step, cs_last_error_message());
 }
 
 /* ---- trackers ----------------------------------------------------------- */

@@ -41,8 +41,8 @@ def _is_torch_tensor(value) -> bool:
 
 
 def is_int64(value) -> bool:
-    """Whether `value` is a numpy array or PyTorch tensor of native int64,
-    the type that needs no conversion for an int64 argument."""
+    """Return whether `value` is a numpy array or PyTorch tensor of native
+    int64, the type that needs no conversion for an int64 argument."""
     if type(value) is np.ndarray:
         return value.dtype == _INT64
     if _is_torch_tensor(value):
