@@ -36,8 +36,9 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 #define CS__LANES 8
 
-/* Below this, exp(x) is under FLT_MIN; such terms are flushed to 0. */
-#define CS__EXP_FLUSH (-87.0f)
+/* exp() clamps its argument here: 88 / ln2 rounds to 127, the exponent
+ * of 2^-127 is all zero bits, and exp(-88) is under FLT_MIN anyway. */
+#define CS__EXP_FLUSH (-88.0f)
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
@@ -81,24 +82,29 @@ CS__INLINE v8f load(const float *x)
     ((v8f)(((v8i)(if_set) & (mask)) | ((v8i)(if_clear) & ~(mask))))
 #define VMAX(a, b) SELECT_WHERE((a) > (b), (a), (b))
 
-/* exp(x) for finite x <= 0: x = n ln2 + r with |r| <= ln2/2 (ln2 split in
- * two parts so that n ln2 is exact), exp(r) by a degree-5 polynomial, and
- * 2^n built from the exponent bits. The coefficients are a least-squares
- * fit of the relative error at 4001 Chebyshev nodes of [-ln2/2, ln2/2],
- * made for this file with numpy: 1.04e-7 maximum relative error in exact
- * arithmetic, 1.8e-7 (1.5 ulp) measured in float32 over [-60, 0]. Lanes
- * below CS__EXP_FLUSH give 0. */
+/* exp(x) for x <= 0 (-inf included): x = n ln2 + r with |r| <= ln2/2
+ * (ln2 split in two parts so that n ln2 is exact), exp(r) by a degree-5
+ * polynomial, and 2^n built from the exponent bits. The coefficients are a
+ * least-squares fit of the relative error at 4001 Chebyshev nodes of
+ * [-ln2/2, ln2/2], made for this file with numpy: 1.04e-7 maximum relative
+ * error in exact arithmetic, 1.8e-7 (1.5 ulp) measured in float32 over
+ * [-60, 0].
+ *
+ * x is clamped at CS__EXP_FLUSH, where n is -127 and 2^n has exponent
+ * bits 0, so every x below about -87.7 gives exactly 0 without a mask.
+ * Adding 1.5 * 2^23 rounds x / ln2 to the integer n and leaves n in the
+ * low mantissa bits. Shifting those bits into the exponent field drops the
+ * constant's own bits, so no float-to-int conversion is needed. */
 CS__INLINE v8f exp_nonpositive(const v8f *arg)
 {
-    const v8f x = *arg;
-    const v8f flush = splat(CS__EXP_FLUSH);
     const v8f round_magic = splat(12582912.0f); /* 1.5 * 2^23 */
-    const v8i below = x < flush;
+    const v8f flush = splat(CS__EXP_FLUSH);
+    const v8f x = VMAX(*arg, flush);
 
-    v8f clamped = SELECT_WHERE(below, flush, x);
-    v8f n = (clamped * 1.44269504f + round_magic) - round_magic;
-    v8f r = clamped - n * 0.693145752f /* ln2, low bits zero */
-            - n * 1.42860677e-6f;      /* ln2 minus the above */
+    const v8f n_magic = x * 1.44269504f + round_magic;
+    const v8f n = n_magic - round_magic;
+    const v8f r = x - n * 0.693145752f /* ln2, low bits zero */
+                  - n * 1.42860677e-6f; /* ln2 minus the above */
 
     v8f p = splat(0.00826153252f);
     p = p * r + 0.0418987535f;
@@ -107,9 +113,8 @@ CS__INLINE v8f exp_nonpositive(const v8f *arg)
     p = p * r + 0.999999523f;
     p = p * r + 1.0f;
 
-    v8i exponent = (__builtin_convertvector(n, v8i) + 127) << 23;
-    v8f result = p * (v8f)exponent;
-    return (v8f)((v8i)result & ~below);
+    const v8i exponent = ((v8i)n_magic + 127) << 23;
+    return p * (v8f)exponent;
 }
 
 /* Swaps lane halves of width 4, 2 and 1, for the tree reductions. */
@@ -166,30 +171,104 @@ CS__INLINE v8f load_others(const float *row, size_t n_classes, size_t label,
     return SELECT_WHERE(masked, lowest, v);
 }
 
+/* A row's blocks of CS__LANES classes fall into plain blocks, loaded as
+ * they are, and at most two special ones: the label's block and a partial
+ * block at the row's end, which go through load_others(). Plain blocks
+ * run in loops with no masking, which is most of a wide row's work. */
+typedef struct row_blocks {
+    size_t label_block; /* first class of the label's block */
+    size_t full_end;    /* classes [0, full_end) form whole blocks */
+} row_blocks;
+
+CS__INLINE row_blocks split_row(size_t n_classes, size_t label)
+{
+    const row_blocks blocks = {label - label % CS__LANES,
+                               n_classes - n_classes % CS__LANES};
+    return blocks;
+}
+
+/* Scans plain blocks [from, to) into the maximum and the finiteness
+ * poison. Two pairs of accumulators take alternate blocks, so a block does
+ * not wait for the previous one's addition. A maximum and a sum of zeros
+ * do not depend on that order. */
+CS__INLINE void scan_max_plain(const float *row, size_t from, size_t to,
+                               v8f *max, v8f *poison)
+{
+    v8f max_odd = splat(-FLT_MAX);
+    v8f poison_odd = splat(0.0f);
+    size_t k = from;
+    for (; k + 2 * CS__LANES <= to; k += 2 * CS__LANES) {
+        const v8f even = load(row + k);
+        const v8f odd = load(row + k + CS__LANES);
+        *max = VMAX(even, *max);
+        max_odd = VMAX(odd, max_odd);
+        *poison += even * 0.0f;
+        poison_odd += odd * 0.0f;
+    }
+    for (; k < to; k += CS__LANES) {
+        const v8f v = load(row + k);
+        *max = VMAX(v, *max);
+        *poison += v * 0.0f;
+    }
+    *max = VMAX(max_odd, *max);
+    *poison += poison_odd;
+}
+
 /* Maximum over the other classes, and a finiteness check of the whole row:
  * `poison` stays 0 while every value is finite, since x * 0 is NaN for NaN
  * and infinities. */
 CS__INLINE void scan_max(const float *row, size_t n_classes, size_t label,
                          size_t readable, v8f *max, v8f *poison)
 {
-    for (size_t k = 0; k < n_classes; k += CS__LANES) {
-        const v8f v = load_others(row, n_classes, label, readable, k);
+    const row_blocks blocks = split_row(n_classes, label);
+    scan_max_plain(row, 0, blocks.label_block, max, poison);
+
+    v8f v = load_others(row, n_classes, label, readable, blocks.label_block);
+    *max = VMAX(v, *max);
+    *poison += v * 0.0f;
+
+    scan_max_plain(row, blocks.label_block + CS__LANES, blocks.full_end, max,
+                   poison);
+    if (blocks.full_end < n_classes && blocks.full_end != blocks.label_block) {
+        v = load_others(row, n_classes, label, readable, blocks.full_end);
         *max = VMAX(v, *max);
         *poison += v * 0.0f;
     }
 }
 
-/* Sums exp(x - shift) and its square over the other classes. */
+/* Adds exp(x - shift) and its square for one block x. */
+CS__INLINE void add_exp(const v8f *x, const v8f *shift, v8f *sum,
+                        v8f *sum_sq)
+{
+    const v8f shifted = *x - *shift;
+    const v8f e = exp_nonpositive(&shifted);
+    *sum += e;
+    *sum_sq += e * e;
+}
+
+/* Sums exp(x - shift) and its square over the other classes, block by
+ * block in class order, so the sums depend only on the row. */
 CS__INLINE void sum_exp(const float *row, size_t n_classes, size_t label,
                         size_t readable, float shift, v8f *sum, v8f *sum_sq)
 {
     const v8f s = splat(shift);
-    for (size_t k = 0; k < n_classes; k += CS__LANES) {
-        const v8f shifted =
-            load_others(row, n_classes, label, readable, k) - s;
-        const v8f e = exp_nonpositive(&shifted);
-        *sum += e;
-        *sum_sq += e * e;
+    const row_blocks blocks = split_row(n_classes, label);
+    for (size_t k = 0; k < blocks.label_block; k += CS__LANES) {
+        const v8f v = load(row + k);
+        add_exp(&v, &s, sum, sum_sq);
+    }
+
+    v8f v = load_others(row, n_classes, label, readable, blocks.label_block);
+    add_exp(&v, &s, sum, sum_sq);
+
+    for (size_t k = blocks.label_block + CS__LANES; k < blocks.full_end;
+         k += CS__LANES) {
+        v = load(row + k);
+        add_exp(&v, &s, sum, sum_sq);
+    }
+    if (blocks.full_end < n_classes && blocks.full_end != blocks.label_block) {
+        v = load_others(row, n_classes, label, readable, blocks.full_end);
+        add_exp(&v, &s, sum, sum_sq);
     }
 }
 
