@@ -61,3 +61,15 @@ void *cs__alloc_array(size_t count, size_t size)
         return NULL;
     return cs__malloc(bytes);
 }
+
+void *cs__alloc_array_aligned(size_t count, size_t size, size_t alignment)
+{
+    size_t bytes;
+    if (!cs__mul_size(count, size, &bytes))
+        return NULL;
+    if (injected_failure())
+        return NULL;
+    /* C11's aligned_alloc wants a size that is a multiple of the
+     * alignment, which size already is. */
+    return aligned_alloc(alignment, bytes == 0 ? alignment : bytes);
+}

@@ -64,6 +64,10 @@ void *cs__realloc(void *ptr, size_t size);
 void cs__free(void *ptr);
 void *cs__alloc_array(size_t count, size_t size);
 
+/* Like cs__alloc_array, with the block aligned to `alignment` bytes (a
+ * power of two that divides size). Freed with cs__free. */
+void *cs__alloc_array_aligned(size_t count, size_t size, size_t alignment);
+
 /* Test hook: when positive, the n-th allocation from now on (1-based) and
  * every later one fail. 0 turns injection off. Per thread. */
 void cs__set_alloc_failure_countdown(long n);

@@ -295,6 +295,109 @@ static void resume_keeps_seen_state(void **state)
 }
 
 /* ------------------------------------------------------------------------
+ * File layout
+ * ------------------------------------------------------------------------ */
+
+/* Bytes before the per-example arrays: magic, version, byte-order mark and
+ * the 64-byte header of format version 1. */
+#define LAYOUT_ARRAYS_AT (8 + 4 + 4 + 64)
+
+/* Returns the next N-entry array of `width` bytes and moves past it. */
+static const char *next_array(const char **at, size_t width)
+{
+    const char *array = *at;
+    *at += (size_t)K_N * width;
+    return array;
+}
+
+static void assert_i32_array(const char *stored, const int32_t *expected)
+{
+    for (size_t i = 0; i < K_N; i++) {
+        int32_t value;
+        memcpy(&value, stored + i * sizeof value, sizeof value);
+        assert_int_equal(value, expected[i]);
+    }
+}
+
+static void assert_f32_array(const char *stored, const float *expected)
+{
+    for (size_t i = 0; i < K_N; i++) {
+        float value;
+        memcpy(&value, stored + i * sizeof value, sizeof value);
+        assert_memory_equal(&value, &expected[i], sizeof value);
+    }
+}
+
+static void i32_proxy(const cs_tracker *t, cs_proxy proxy, int32_t *out)
+{
+    assert_int_equal(cs_tracker_proxy_i32(t, proxy, out, K_N), CS_OK);
+}
+
+static void f32_proxy(const cs_tracker *t, cs_proxy proxy, float *out)
+{
+    assert_int_equal(cs_tracker_proxy_f32(t, proxy, out, K_N), CS_OK);
+}
+
+/* The per-example state is stored one quantity at a time in a fixed order,
+ * whatever the in-memory layout, so files stay readable across versions.
+ * Checks each array against the getters, the doubles through the float
+ * proxies derived from them. */
+static void saved_arrays_keep_layout(void **state)
+{
+    int32_t ints[K_N], seen[K_N];
+    float floats[K_N], means[K_N];
+    char path[256];
+    size_t size = 0;
+
+    (void)state;
+    checkpoint_path(path, sizeof(path), "layout.cst");
+    cs_tracker *tracker = create_tracker(&configs[1]);
+    run_epochs(tracker, &configs[1], 0, 3);
+    assert_int_equal(cs_tracker_save(tracker, path), CS_OK);
+    char *bytes = tf_read_file(path, &size);
+    const char *at = bytes + LAYOUT_ARRAYS_AT;
+    assert_true(size > LAYOUT_ARRAYS_AT + (size_t)K_N * 61);
+
+    assert_int_equal(cs_tracker_labels(tracker, ints, K_N), CS_OK);
+    assert_i32_array(next_array(&at, 4), ints);
+    assert_int_equal(cs_tracker_epochs_observed(tracker, seen, K_N), CS_OK);
+    assert_i32_array(next_array(&at, 4), seen);
+    i32_proxy(tracker, CS_PROXY_CBTL, ints);
+    assert_i32_array(next_array(&at, 4), ints);
+    i32_proxy(tracker, CS_PROXY_FORGETTING, ints);
+    assert_i32_array(next_array(&at, 4), ints);
+    i32_proxy(tracker, CS_PROXY_FIRST_LEARNED, ints);
+    assert_i32_array(next_array(&at, 4), ints);
+    next_array(&at, 4); /* last_epoch, which no getter returns */
+    next_array(&at, 1); /* last_correct */
+    f32_proxy(tracker, CS_PROXY_P_L_LAST, floats);
+    assert_f32_array(next_array(&at, 4), floats);
+    f32_proxy(tracker, CS_PROXY_P_MAX_LAST, floats);
+    assert_f32_array(next_array(&at, 4), floats);
+    f32_proxy(tracker, CS_PROXY_EL2N, floats);
+    assert_f32_array(next_array(&at, 4), floats);
+
+    /* p_l_mean, p_l_m2, p_max_sum and margin_sum as float64. */
+    f32_proxy(tracker, CS_PROXY_P_L_MEAN, means);
+    const char *p_l_mean = next_array(&at, 8);
+    next_array(&at, 8);
+    next_array(&at, 8);
+    f32_proxy(tracker, CS_PROXY_AUM, floats);
+    const char *margin_sum = next_array(&at, 8);
+    for (size_t i = 0; i < K_N; i++) {
+        double mean, sum;
+        memcpy(&mean, p_l_mean + i * 8, 8);
+        memcpy(&sum, margin_sum + i * 8, 8);
+        assert_float_equal((float)mean, means[i], 0.0);
+        assert_float_equal((float)(sum / seen[i]), floats[i], 0.0);
+    }
+
+    free(bytes);
+    cs_tracker_free(tracker);
+    unlink(path);
+}
+
+/* ------------------------------------------------------------------------
  * Damaged files
  * ------------------------------------------------------------------------ */
 
@@ -706,6 +809,7 @@ int main(void)
         cmocka_unit_test(resume_equals_uninterrupted),
         cmocka_unit_test(resume_mid_epoch),
         cmocka_unit_test(resume_keeps_seen_state),
+        cmocka_unit_test(saved_arrays_keep_layout),
         cmocka_unit_test(corrupt_byte_checksum),
         cmocka_unit_test(truncated_file_format),
         cmocka_unit_test(huge_size_field_rejected),

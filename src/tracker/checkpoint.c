@@ -15,6 +15,7 @@
 #include "tracker_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,23 +70,55 @@ static void put(ckpt_writer *w, const void *data, size_t bytes)
     }
 }
 
+/* The per-example fields in file order, each stored as one array of N
+ * values, so the layout does not depend on the in-memory record. */
+static const struct {
+    size_t offset;
+    size_t size;
+} ckpt_fields[] = {
+    {offsetof(cs__example, label), sizeof(int32_t)},
+    {offsetof(cs__example, epochs_observed), sizeof(int32_t)},
+    {offsetof(cs__example, cbtl), sizeof(int32_t)},
+    {offsetof(cs__example, forgetting), sizeof(int32_t)},
+    {offsetof(cs__example, first_learned), sizeof(int32_t)},
+    {offsetof(cs__example, last_epoch), sizeof(int32_t)},
+    {offsetof(cs__example, last_correct), sizeof(uint8_t)},
+    {offsetof(cs__example, p_l_last), sizeof(float)},
+    {offsetof(cs__example, p_max_last), sizeof(float)},
+    {offsetof(cs__example, el2n_last), sizeof(float)},
+    {offsetof(cs__example, p_l_mean), sizeof(double)},
+    {offsetof(cs__example, p_l_m2), sizeof(double)},
+    {offsetof(cs__example, p_max_sum), sizeof(double)},
+    {offsetof(cs__example, margin_sum), sizeof(double)},
+};
+#define CKPT_FIELD_COUNT (sizeof ckpt_fields / sizeof ckpt_fields[0])
+
+/* Examples gathered per write: 8 KiB of the widest field on the stack. */
+#define CKPT_GATHER 1024
+
+/* Writes field f of every example as one contiguous array. */
+static void put_field(ckpt_writer *w, const cs_tracker *t, size_t f)
+{
+    const size_t offset = ckpt_fields[f].offset;
+    const size_t size = ckpt_fields[f].size;
+    unsigned char chunk[CKPT_GATHER * sizeof(double)];
+
+    for (size_t i = 0; i < t->n_examples; i += CKPT_GATHER) {
+        const size_t count = t->n_examples - i < CKPT_GATHER
+                                 ? t->n_examples - i
+                                 : CKPT_GATHER;
+        for (size_t j = 0; j < count; j++)
+            memcpy(chunk + j * size,
+                   (const unsigned char *)&t->examples[i + j] + offset, size);
+        put(w, chunk, count * size);
+    }
+}
+
 static void write_arrays(ckpt_writer *w, const cs_tracker *t)
 {
     const size_t n = t->n_examples;
-    put(w, t->label, n * sizeof(int32_t));
-    put(w, t->epochs_observed, n * sizeof(int32_t));
-    put(w, t->cbtl, n * sizeof(int32_t));
-    put(w, t->forgetting, n * sizeof(int32_t));
-    put(w, t->first_learned, n * sizeof(int32_t));
-    put(w, t->last_epoch, n * sizeof(int32_t));
-    put(w, t->last_correct, n);
-    put(w, t->p_l_last, n * sizeof(float));
-    put(w, t->p_max_last, n * sizeof(float));
-    put(w, t->el2n_last, n * sizeof(float));
-    put(w, t->p_l_mean, n * sizeof(double));
-    put(w, t->p_l_m2, n * sizeof(double));
-    put(w, t->p_max_sum, n * sizeof(double));
-    put(w, t->margin_sum, n * sizeof(double));
+    for (size_t f = 0; f < CKPT_FIELD_COUNT; f++)
+        put_field(w, t, f);
     if (t->feature_dim > 0)
         put(w, t->features, n * t->feature_dim * sizeof(float));
     for (int32_t e = 0; e < t->history_count; e++)
@@ -315,23 +348,20 @@ static void take(reader *r, void *out, size_t bytes)
     r->p += bytes;
 }
 
+/* Reads field f of every example from one contiguous array. */
+static void take_field(reader *r, cs_tracker *t, size_t f)
+{
+    const size_t offset = ckpt_fields[f].offset;
+    const size_t size = ckpt_fields[f].size;
+    for (size_t i = 0; i < t->n_examples; i++)
+        take(r, (unsigned char *)&t->examples[i] + offset, size);
+}
+
 static void read_arrays(reader *r, cs_tracker *t)
 {
     const size_t n = t->n_examples;
-    take(r, t->label, n * sizeof(int32_t));
-    take(r, t->epochs_observed, n * sizeof(int32_t));
-    take(r, t->cbtl, n * sizeof(int32_t));
-    take(r, t->forgetting, n * sizeof(int32_t));
-    take(r, t->first_learned, n * sizeof(int32_t));
-    take(r, t->last_epoch, n * sizeof(int32_t));
-    take(r, t->last_correct, n);
-    take(r, t->p_l_last, n * sizeof(float));
-    take(r, t->p_max_last, n * sizeof(float));
-    take(r, t->el2n_last, n * sizeof(float));
-    take(r, t->p_l_mean, n * sizeof(double));
-    take(r, t->p_l_m2, n * sizeof(double));
-    take(r, t->p_max_sum, n * sizeof(double));
-    take(r, t->margin_sum, n * sizeof(double));
+    for (size_t f = 0; f < CKPT_FIELD_COUNT; f++)
+        take_field(r, t, f);
     if (t->feature_dim > 0)
         take(r, t->features, n * t->feature_dim * sizeof(float));
     for (int32_t e = 0; e < t->history_count; e++)
@@ -419,14 +449,13 @@ static cs_status check_loaded_state(const cs_tracker *t, const char *path)
 {
     const int32_t last_allowed = t->epochs_ended + 1;
     for (size_t i = 0; i < t->n_examples; i++) {
-        const int32_t y = t->label[i];
-        if (y < -1 || y >= (int32_t)t->n_classes)
+        const cs__example *x = &t->examples[i];
+        if (x->label < -1 || x->label >= (int32_t)t->n_classes)
             return format_error(path, -1,
                                 "example %zu has label %d, outside [0, %zu)",
-                                i, (int)y, t->n_classes);
-        if (t->last_epoch[i] < 0 || t->last_epoch[i] > last_allowed ||
-            t->epochs_observed[i] < 0 ||
-            t->epochs_observed[i] > last_allowed)
+                                i, (int)x->label, t->n_classes);
+        if (x->last_epoch < 0 || x->last_epoch > last_allowed ||
+            x->epochs_observed < 0 || x->epochs_observed > last_allowed)
             return format_error(path, -1,
                                 "example %zu has epoch counters out of "
                                 "range",

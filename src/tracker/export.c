@@ -34,7 +34,7 @@ static void proxy_as_double(const cs_tracker *t, cs_proxy proxy, void *tmp,
             out[i] = values[i];
     }
     for (size_t i = 0; i < n; i++)
-        if (t->epochs_observed[i] == 0)
+        if (t->examples[i].epochs_observed == 0)
             out[i] = NAN;
 }
 
@@ -104,7 +104,7 @@ static void write_csv_rows(FILE *fp, const cs_tracker *t, const table *tb,
 {
     const size_t n = t->n_examples;
     for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "%zu,%d", i, (int)t->label[i]);
+        fprintf(fp, "%zu,%d", i, (int)t->examples[i].label);
         for (int p = 0; p < CS_PROXY_COUNT; p++)
             write_cell(fp, tb->values[(size_t)p * n + i],
                        cs_proxy_is_integer((cs_proxy)p) == 1);
@@ -208,7 +208,8 @@ static cs_status add_proxies(cs__npz_writer *w, const cs_tracker *t,
                              void *tmp)
 {
     const size_t n = t->n_examples;
-    cs_status st = add_vector(w, "labels", CS__DTYPE_I32, n, t->label);
+    cs__tracker_fill_labels(t, tmp);
+    cs_status st = add_vector(w, "labels", CS__DTYPE_I32, n, tmp);
 
     for (int p = 0; p < CS_PROXY_COUNT && st == CS_OK; p++) {
         const cs_proxy proxy = (cs_proxy)p;

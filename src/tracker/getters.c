@@ -14,62 +14,62 @@ static float mean_or_nan(double sum, int32_t count)
     return count > 0 ? (float)(sum / count) : NAN;
 }
 
+/* The value of float proxy `proxy` for one example. */
+static float proxy_f32(const cs__example *x, cs_proxy proxy)
+{
+    const int32_t seen = x->epochs_observed;
+    switch (proxy) {
+    case CS_PROXY_CBTL_FRAC:
+        return mean_or_nan(x->cbtl, seen);
+    case CS_PROXY_P_L_LAST:
+        return x->p_l_last;
+    case CS_PROXY_P_L_MEAN:
+        return seen > 0 ? (float)x->p_l_mean : NAN;
+    case CS_PROXY_P_MAX_LAST:
+        return x->p_max_last;
+    case CS_PROXY_P_MAX_MEAN:
+        return mean_or_nan(x->p_max_sum, seen);
+    case CS_PROXY_P_L_STD:
+        return seen > 0 ? (float)sqrt(x->p_l_m2 / seen) : NAN;
+    case CS_PROXY_AUM:
+        return mean_or_nan(x->margin_sum, seen);
+    case CS_PROXY_EL2N:
+        return x->el2n_last;
+    default:
+        return NAN;
+    }
+}
+
 void cs__tracker_fill_f32(const cs_tracker *t, cs_proxy proxy, float *out)
 {
-    const size_t n = t->n_examples;
-    const int32_t *seen = t->epochs_observed;
-
-    for (size_t i = 0; i < n; i++) {
-        float v = NAN;
-        switch (proxy) {
-        case CS_PROXY_CBTL_FRAC:
-            v = mean_or_nan(t->cbtl[i], seen[i]);
-            break;
-        case CS_PROXY_P_L_LAST:
-            v = t->p_l_last[i];
-            break;
-        case CS_PROXY_P_L_MEAN:
-            v = seen[i] > 0 ? (float)t->p_l_mean[i] : NAN;
-            break;
-        case CS_PROXY_P_MAX_LAST:
-            v = t->p_max_last[i];
-            break;
-        case CS_PROXY_P_MAX_MEAN:
-            v = mean_or_nan(t->p_max_sum[i], seen[i]);
-            break;
-        case CS_PROXY_P_L_STD:
-            v = seen[i] > 0 ? (float)sqrt(t->p_l_m2[i] / seen[i]) : NAN;
-            break;
-        case CS_PROXY_AUM:
-            v = mean_or_nan(t->margin_sum[i], seen[i]);
-            break;
-        case CS_PROXY_EL2N:
-            v = t->el2n_last[i];
-            break;
-        default:
-            break;
-        }
-        out[i] = v;
-    }
+    for (size_t i = 0; i < t->n_examples; i++)
+        out[i] = proxy_f32(&t->examples[i], proxy);
 }
 
 void cs__tracker_fill_i32(const cs_tracker *t, cs_proxy proxy, int32_t *out)
 {
-    const int32_t *source = NULL;
-    switch (proxy) {
-    case CS_PROXY_CBTL:
-        source = t->cbtl;
-        break;
-    case CS_PROXY_FORGETTING:
-        source = t->forgetting;
-        break;
-    case CS_PROXY_FIRST_LEARNED:
-        source = t->first_learned;
-        break;
-    default:
-        return;
+    for (size_t i = 0; i < t->n_examples; i++) {
+        const cs__example *x = &t->examples[i];
+        switch (proxy) {
+        case CS_PROXY_CBTL:
+            out[i] = x->cbtl;
+            break;
+        case CS_PROXY_FORGETTING:
+            out[i] = x->forgetting;
+            break;
+        case CS_PROXY_FIRST_LEARNED:
+            out[i] = x->first_learned;
+            break;
+        default:
+            return;
+        }
     }
-    memcpy(out, source, t->n_examples * sizeof *out);
+}
+
+void cs__tracker_fill_labels(const cs_tracker *t, int32_t *out)
+{
+    for (size_t i = 0; i < t->n_examples; i++)
+        out[i] = t->examples[i].label;
 }
 
 /* Records a size argument that differs from what the call needs. */
@@ -165,7 +165,7 @@ cs_status cs_tracker_labels(const cs_tracker *tracker, int32_t *out, size_t n)
                                 "cs_tracker_labels");
     if (st != CS_OK)
         return st;
-    memcpy(out, tracker->label, n * sizeof *out);
+    cs__tracker_fill_labels(tracker, out);
     return CS_OK;
 }
 
@@ -177,7 +177,8 @@ cs_status cs_tracker_epochs_observed(const cs_tracker *tracker, int32_t *out,
                                 "cs_tracker_epochs_observed");
     if (st != CS_OK)
         return st;
-    memcpy(out, tracker->epochs_observed, n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tracker->examples[i].epochs_observed;
     return CS_OK;
 }
 

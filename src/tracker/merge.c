@@ -43,8 +43,8 @@ static cs_status check_shapes(const cs_tracker *dst, const cs_tracker *src)
 static cs_status check_labels(const cs_tracker *dst, const cs_tracker *src)
 {
     for (size_t i = 0; i < dst->n_examples; i++) {
-        const int32_t a = dst->label[i];
-        const int32_t b = src->label[i];
+        const int32_t a = dst->examples[i].label;
+        const int32_t b = src->examples[i].label;
         if (a < 0 || b < 0 || a == b)
             continue;
 
@@ -95,9 +95,11 @@ static void union_labels_and_features(cs_tracker *dst, const cs_tracker *src)
 {
     const size_t d = dst->feature_dim;
     for (size_t i = 0; i < dst->n_examples; i++) {
-        if (dst->label[i] < 0)
-            dst->label[i] = src->label[i];
-        if (d > 0 && src->last_epoch[i] > dst->last_epoch[i])
+        cs__example *to = &dst->examples[i];
+        const cs__example *from = &src->examples[i];
+        if (to->label < 0)
+            to->label = from->label;
+        if (d > 0 && from->last_epoch > to->last_epoch)
             memcpy(dst->features + i * d, src->features + i * d,
                    d * sizeof(float));
     }

@@ -7,8 +7,13 @@
 #include "tracker_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 /* A batch being checked: the caller's arrays, with ids NULL meaning row r
  * is example r (the whole-epoch form). Exactly one of labels and labels64
@@ -116,10 +121,11 @@ static cs_status check_id(const cs_tracker *t, const batch *b, size_t row)
  * is new, the one at its first row in this batch; -1 if neither. */
 static int32_t expected_label(const cs_tracker *t, const batch *b, size_t i)
 {
-    if (t->label[i] >= 0)
-        return t->label[i];
-    if (t->batch_mark[i] == t->batch_serial)
-        return (int32_t)batch_label(b, t->batch_first_row[i]);
+    const cs__example *x = &t->examples[i];
+    if (x->label >= 0)
+        return x->label;
+    if (x->batch_mark == t->batch_serial)
+        return (int32_t)batch_label(b, x->batch_first_row);
     return -1;
 }
 
@@ -218,9 +224,10 @@ static cs_status check_features(const cs_tracker *t, const batch *b,
 static cs_status check_repeat(const cs_tracker *t, const batch *b, size_t row,
                               size_t i, uint8_t *kept)
 {
+    const cs__example *x = &t->examples[i];
     const int32_t open_epoch = t->epochs_ended + 1;
-    const bool earlier_batch = t->last_epoch[i] == open_epoch;
-    const bool earlier_row = t->batch_mark[i] == t->batch_serial;
+    const bool earlier_batch = x->last_epoch == open_epoch;
+    const bool earlier_row = x->batch_mark == t->batch_serial;
 
     *kept = !(earlier_batch || earlier_row);
     if (*kept || t->options.repeat_policy == CS_REPEAT_KEEP_FIRST)
@@ -235,7 +242,7 @@ static cs_status check_repeat(const cs_tracker *t, const batch *b, size_t row,
                         "batch; create the tracker with "
                         "CS_REPEAT_KEEP_FIRST if the sampler pads batches "
                         "with repeats",
-                        i, t->batch_first_row[i], row);
+                        i, x->batch_first_row, row);
     return cs__fail(CS_E_REPEATED_OBSERVATION, &where, value,
                     "example id %zu was already observed in epoch %d; call "
                     "cs_end_epoch() between epochs, or create the tracker "
@@ -277,9 +284,10 @@ static cs_status check_row(cs_tracker *t, const batch *b, size_t row)
             return st;
     }
 
-    if (t->batch_mark[i] != t->batch_serial) {
-        t->batch_mark[i] = t->batch_serial;
-        t->batch_first_row[i] = row;
+    cs__example *x = &t->examples[i];
+    if (x->batch_mark != t->batch_serial) {
+        x->batch_mark = t->batch_serial;
+        x->batch_first_row = row;
     }
     return CS_OK;
 }
@@ -314,9 +322,44 @@ static void next_batch_serial(cs_tracker *t)
 {
     t->batch_serial++;
     if (t->batch_serial == 0) {
-        memset(t->batch_mark, 0, t->n_examples * sizeof *t->batch_mark);
+        for (size_t i = 0; i < t->n_examples; i++)
+            t->examples[i].batch_mark = 0;
         t->batch_serial = 1;
     }
+}
+
+/* Rows ahead whose records are requested from memory. A row's checks and
+ * statistics take a few hundred instructions, more than the CPU runs ahead,
+ * so without prefetching each row waits for its own cache misses once a
+ * training step has evicted the state. 4, 8 and 16 measured alike. */
+#define CS__PREFETCH_ROWS 8
+
+/* Requests the cache lines that recording the example at `row` will write,
+ * if the batch has that row and its id is valid. Always inlined because
+ * GCC 12 treats a function of prefetches alone as free of effects and
+ * drops the calls. */
+static inline __attribute__((always_inline)) void
+prefetch_record(const cs_tracker *t, const batch *b, size_t row)
+{
+    if (row >= b->n)
+        return;
+    const int64_t id = batch_id(b, row);
+    if (id < 0 || (uint64_t)id >= t->n_examples)
+        return;
+    const char *record = (const char *)&t->examples[id];
+    __builtin_prefetch(record, 1);
+    __builtin_prefetch(record + sizeof(cs__example) - 1, 1);
+    if (!t->options.keep_history)
+        return;
+
+    /* The open epoch's block exists: check_batch() reserved it. */
+    const cs__epoch_history *h = &t->history[t->epochs_ended];
+    __builtin_prefetch(&h->p_l[id], 1);
+    __builtin_prefetch(&h->p_max[id], 1);
+    __builtin_prefetch(&h->margin[id], 1);
+    __builtin_prefetch(&h->el2n[id], 1);
+    __builtin_prefetch(&h->observed[id], 1);
+    __builtin_prefetch(&h->correct[id], 1);
 }
 
 static cs_status check_batch(cs_tracker *t, const batch *b)
@@ -335,7 +378,10 @@ static cs_status check_batch(cs_tracker *t, const batch *b)
     }
 
     next_batch_serial(t);
+    for (size_t row = 0; row < CS__PREFETCH_ROWS; row++)
+        prefetch_record(t, b, row);
     for (size_t row = 0; row < b->n; row++) {
+        prefetch_record(t, b, row + CS__PREFETCH_ROWS);
         st = check_row(t, b, row);
         if (st != CS_OK)
             return st;
@@ -354,6 +400,22 @@ static void record_history(cs_tracker *t, size_t i, const cs__row_stats *r)
     h->el2n[i] = r->el2n;
 }
 
+/* Copies one feature row into the state. Observing never reads the row
+ * back, so on x86-64 the copy uses streaming stores, which do not first
+ * read the old cache lines from memory. With 1 KiB rows (d = 256) at random
+ * ids that cut a batch of 1024 from about 250 to 205 microseconds. */
+static void store_feature_row(float *to, const float *from, size_t d)
+{
+#if defined(__SSE2__)
+    if (((uintptr_t)to & 15) == 0 && d % 4 == 0) {
+        for (size_t k = 0; k < d; k += 4)
+            _mm_stream_ps(to + k, _mm_loadu_ps(from + k));
+        return;
+    }
+#endif
+    memcpy(to, from, d * sizeof(float));
+}
+
 static void record_batch(cs_tracker *t, const batch *b)
 {
     const int32_t epoch = t->epochs_ended + 1;
@@ -365,15 +427,19 @@ static void record_batch(cs_tracker *t, const batch *b)
             continue;
         }
         const size_t i = (size_t)batch_id(b, row);
-        t->label[i] = (int32_t)batch_label(b, row);
+        t->examples[i].label = (int32_t)batch_label(b, row);
         cs__tracker_accumulate(t, i, epoch, &t->rows[row]);
         if (t->options.keep_history)
             record_history(t, i, &t->rows[row]);
         if (d > 0)
-            memcpy(t->features + i * d, b->features + row * d,
-                   d * sizeof(float));
+            store_feature_row(t->features + i * d, b->features + row * d, d);
         t->open_observations++;
     }
+#if defined(__SSE2__)
+    /* Streaming stores are weakly ordered, so fence them before returning. */
+    if (d > 0)
+        _mm_sfence();
+#endif
 }
 
 static cs_status observe(cs_tracker *t, const batch *b)

@@ -134,14 +134,6 @@ static cs_status check_options(const cs_tracker_options *o)
     return CS_OK;
 }
 
-/* Allocates one per-example array of N elements, or records failure. */
-#define ALLOC_STATE(field, count)                                         \
-    do {                                                                  \
-        t->field = cs__alloc_array((count), sizeof *t->field);            \
-        if (t->field == NULL)                                             \
-            return CS_E_OUT_OF_MEMORY;                                    \
-    } while (0)
-
 cs_status cs__tracker_alloc_state(cs_tracker *t)
 {
     const size_t n = t->n_examples;
@@ -150,80 +142,73 @@ cs_status cs__tracker_alloc_state(cs_tracker *t)
         feature_values > SIZE_MAX / sizeof(float))
         return CS_E_OVERFLOW;
 
-    ALLOC_STATE(label, n);
-    ALLOC_STATE(epochs_observed, n);
-    ALLOC_STATE(cbtl, n);
-    ALLOC_STATE(forgetting, n);
-    ALLOC_STATE(first_learned, n);
-    ALLOC_STATE(last_epoch, n);
-    ALLOC_STATE(last_correct, n);
-    ALLOC_STATE(p_l_last, n);
-    ALLOC_STATE(p_max_last, n);
-    ALLOC_STATE(el2n_last, n);
-    ALLOC_STATE(p_l_mean, n);
-    ALLOC_STATE(p_l_m2, n);
-    ALLOC_STATE(p_max_sum, n);
-    ALLOC_STATE(margin_sum, n);
-    ALLOC_STATE(batch_mark, n);
-    ALLOC_STATE(batch_first_row, n);
+    t->examples = cs__alloc_array_aligned(n, sizeof *t->examples,
+                                          _Alignof(cs__example));
+    if (t->examples == NULL)
+        return CS_E_OUT_OF_MEMORY;
     if (feature_values > 0) {
-        ALLOC_STATE(features, feature_values);
+        t->features = cs__alloc_array(feature_values, sizeof *t->features);
+        if (t->features == NULL)
+            return CS_E_OUT_OF_MEMORY;
         for (size_t k = 0; k < feature_values; k++)
             t->features[k] = NAN;
     }
 
-    for (size_t i = 0; i < n; i++)
-        t->label[i] = -1;
-    memset(t->batch_mark, 0, n * sizeof *t->batch_mark);
+    for (size_t i = 0; i < n; i++) {
+        t->examples[i].label = -1;
+        t->examples[i].batch_mark = 0;
+        t->examples[i].batch_first_row = 0;
+    }
     cs__tracker_reset_accumulators(t);
     return CS_OK;
 }
 
 void cs__tracker_reset_accumulators(cs_tracker *t)
 {
-    const size_t n = t->n_examples;
-    memset(t->epochs_observed, 0, n * sizeof *t->epochs_observed);
-    memset(t->cbtl, 0, n * sizeof *t->cbtl);
-    memset(t->forgetting, 0, n * sizeof *t->forgetting);
-    memset(t->last_epoch, 0, n * sizeof *t->last_epoch);
-    memset(t->last_correct, 0, n * sizeof *t->last_correct);
-    for (size_t i = 0; i < n; i++) {
-        t->first_learned[i] = -1;
-        t->p_l_last[i] = NAN;
-        t->p_max_last[i] = NAN;
-        t->el2n_last[i] = NAN;
-        t->p_l_mean[i] = 0.0;
-        t->p_l_m2[i] = 0.0;
-        t->p_max_sum[i] = 0.0;
-        t->margin_sum[i] = 0.0;
+    for (size_t i = 0; i < t->n_examples; i++) {
+        cs__example *x = &t->examples[i];
+        x->epochs_observed = 0;
+        x->cbtl = 0;
+        x->forgetting = 0;
+        x->first_learned = -1;
+        x->last_epoch = 0;
+        x->last_correct = 0;
+        x->p_l_last = NAN;
+        x->p_max_last = NAN;
+        x->el2n_last = NAN;
+        x->p_l_mean = 0.0;
+        x->p_l_m2 = 0.0;
+        x->p_max_sum = 0.0;
+        x->margin_sum = 0.0;
     }
 }
 
 void cs__tracker_accumulate(cs_tracker *t, size_t i, int32_t epoch,
                             const cs__row_stats *row)
 {
-    const int32_t seen = ++t->epochs_observed[i];
+    cs__example *x = &t->examples[i];
+    const int32_t seen = ++x->epochs_observed;
 
     if (row->correct) {
-        t->cbtl[i]++;
-        if (t->first_learned[i] < 0)
-            t->first_learned[i] = epoch;
-    } else if (seen > 1 && t->last_correct[i]) {
-        t->forgetting[i]++;
+        x->cbtl++;
+        if (x->first_learned < 0)
+            x->first_learned = epoch;
+    } else if (seen > 1 && x->last_correct) {
+        x->forgetting++;
     }
-    t->last_correct[i] = row->correct;
-    t->last_epoch[i] = epoch;
+    x->last_correct = row->correct;
+    x->last_epoch = epoch;
 
-    t->p_l_last[i] = row->p_l;
-    t->p_max_last[i] = row->p_max;
-    t->el2n_last[i] = row->el2n;
+    x->p_l_last = row->p_l;
+    x->p_max_last = row->p_max;
+    x->el2n_last = row->el2n;
 
     /* Welford's update keeps the variance accurate when p_L barely moves. */
-    const double delta = row->p_l - t->p_l_mean[i];
-    t->p_l_mean[i] += delta / seen;
-    t->p_l_m2[i] += delta * (row->p_l - t->p_l_mean[i]);
-    t->p_max_sum[i] += row->p_max;
-    t->margin_sum[i] += row->margin;
+    const double delta = row->p_l - x->p_l_mean;
+    x->p_l_mean += delta / seen;
+    x->p_l_m2 += delta * (row->p_l - x->p_l_mean);
+    x->p_max_sum += row->p_max;
+    x->margin_sum += row->margin;
 }
 
 /* Carves one epoch's arrays out of a single zeroed allocation. Float arrays
@@ -297,23 +282,8 @@ cs_status cs__tracker_history_failure(cs_status status, const char *fn,
 
 static void free_state(cs_tracker *t)
 {
-    cs__free(t->label);
-    cs__free(t->epochs_observed);
-    cs__free(t->cbtl);
-    cs__free(t->forgetting);
-    cs__free(t->first_learned);
-    cs__free(t->last_epoch);
-    cs__free(t->last_correct);
-    cs__free(t->p_l_last);
-    cs__free(t->p_max_last);
-    cs__free(t->el2n_last);
-    cs__free(t->p_l_mean);
-    cs__free(t->p_l_m2);
-    cs__free(t->p_max_sum);
-    cs__free(t->margin_sum);
+    cs__free(t->examples);
     cs__free(t->features);
-    cs__free(t->batch_mark);
-    cs__free(t->batch_first_row);
     cs__free(t->rows);
     cs__free(t->row_kept);
     for (int32_t e = 0; e < t->history_count; e++)
@@ -362,7 +332,7 @@ cs_status cs_tracker_create(const cs_tracker_options *options,
         st = check_options(&o);
     if (st != CS_OK)
         return st;
-    if ((uint64_t)o.n_examples > SIZE_MAX / sizeof(double))
+    if ((uint64_t)o.n_examples > SIZE_MAX / sizeof(cs__example))
         return cs__fail_arg(CS_E_OVERFLOW, fn, "n_examples",
                             "n_examples is %lld, too large to address",
                             (long long)o.n_examples);
