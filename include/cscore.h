@@ -306,9 +306,10 @@ typedef struct cs_tracker cs_tracker;
 /* Creates a tracker. On success *out owns a new tracker that the caller
  * releases with cs_tracker_free(); on failure *out is set to NULL.
  *
- * Memory: about 64 bytes per example, plus 4 * d bytes per example when
- * feature_dim = d > 0, plus 18 bytes per example and epoch with history on
- * (observed and correct flags, p_L, p_max, margin and EL2N per epoch).
+ * Memory: 96 bytes per example (one record of two cache lines), plus 4 * d
+ * bytes per example when feature_dim = d > 0, plus 18 bytes per example and
+ * epoch with history on (observed and correct flags, p_L, p_max, margin and
+ * EL2N per epoch).
  * For N = 50,000 over 200 epochs the history is about 180 MB.
  *
  * Errors: CS_E_NULL_ARGUMENT, CS_E_ZERO_SIZE (N or C is 0),
