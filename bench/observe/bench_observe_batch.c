@@ -11,9 +11,12 @@
  *
  * usage: bench_observe_batch [--batch B] [--classes C] [--features D]
  *                            [--history] [--evict MIB] [--epochs E]
+ * (--help describes them). --evict 0 makes the evicted run a second warm
+ * run.
  */
 #include <cscore.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +68,50 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int parse_size(const char *text, size_t *out)
+#define USAGE                                                             \
+    "usage: bench_observe_batch [--batch B] [--classes C] [--features D]\n" \
+    "                           [--history] [--evict MIB] [--epochs E]\n"  \
+    "  --batch B     rows per call (default 1024)\n"                       \
+    "  --classes C   classes per row (default 10)\n"                       \
+    "  --features D  feature floats per row, 0 for none (default 0)\n"     \
+    "  --history     keep per-epoch history\n"                             \
+    "  --evict MIB   MiB written before each evicted call (default 64)\n"  \
+    "  --epochs E    timed epochs of 10 calls each (default 20)\n"
+
+/* A numeric option: its flag, where it goes and its allowed range. The
+ * upper bounds keep every buffer size far from overflowing. */
+typedef struct numeric_option {
+    const char *flag;
+    size_t *target;
+    size_t min;
+    size_t max;
+} numeric_option;
+
+/* Parses `text` as a whole number in [min, max] for `flag`. */
+static int parse_value(const numeric_option *option, const char *text)
 {
-    char *end;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (end == text || *end != '\0')
+    char *end = NULL;
+    unsigned long long value = 0;
+    if (text != NULL && text[0] >= '0' && text[0] <= '9') {
+        errno = 0;
+        value = strtoull(text, &end, 10);
+    }
+    if (text == NULL) {
+        fprintf(stderr,
+                "bench_observe_batch: %s needs a value, a whole number from "
+                "%zu to %zu\n",
+                option->flag, option->min, option->max);
         return -1;
-    *out = (size_t)value;
+    }
+    if (end == NULL || *end != '\0' || errno == ERANGE ||
+        value < option->min || value > option->max) {
+        fprintf(stderr,
+                "bench_observe_batch: %s is '%s'; pass a whole number from "
+                "%zu to %zu\n",
+                option->flag, text, option->min, option->max);
+        return -1;
+    }
+    *option->target = (size_t)value;
     return 0;
 }
 
@@ -79,39 +119,36 @@ static int parse_options(int argc, char **argv, options *o)
 {
     *o = (options){.batch = 1024, .classes = 10, .evict_mib = 64,
                    .epochs = 20};
+    const numeric_option numeric[] = {
+        {"--batch", &o->batch, 1, 1000000},
+        {"--classes", &o->classes, 2, 100000},
+        {"--features", &o->features, 0, 65536},
+        {"--evict", &o->evict_mib, 0, 65536},
+        {"--epochs", &o->epochs, 1, 100000},
+    };
+    const size_t count = sizeof numeric / sizeof numeric[0];
+
     for (int k = 1; k < argc; k++) {
         const char *flag = argv[k];
-        size_t *target = NULL;
+        if (strcmp(flag, "--help") == 0) {
+            fputs(USAGE, stdout);
+            exit(0);
+        }
         if (strcmp(flag, "--history") == 0) {
             o->history = 1;
             continue;
         }
-        if (strcmp(flag, "--batch") == 0)
-            target = &o->batch;
-        else if (strcmp(flag, "--classes") == 0)
-            target = &o->classes;
-        else if (strcmp(flag, "--features") == 0)
-            target = &o->features;
-        else if (strcmp(flag, "--evict") == 0)
-            target = &o->evict_mib;
-        else if (strcmp(flag, "--epochs") == 0)
-            target = &o->epochs;
-        if (target == NULL || k + 1 == argc ||
-            parse_size(argv[k + 1], target) != 0) {
-            fprintf(stderr,
-                    "bench_observe_batch: invalid option '%s'; usage: "
-                    "bench_observe_batch [--batch B] [--classes C] "
-                    "[--features D] [--history] [--evict MIB] "
-                    "[--epochs E]\n",
-                    flag);
+        size_t f = 0;
+        while (f < count && strcmp(flag, numeric[f].flag) != 0)
+            f++;
+        if (f == count) {
+            fprintf(stderr, "bench_observe_batch: unknown option '%s'\n%s",
+                    flag, USAGE);
             return -1;
         }
+        if (parse_value(&numeric[f], k + 1 < argc ? argv[k + 1] : NULL) != 0)
+            return -1;
         k++;
-    }
-    if (o->batch == 0 || o->classes < 2 || o->epochs == 0) {
-        fprintf(stderr, "bench_observe_batch: --batch and --epochs must be "
-                        "positive and --classes at least 2\n");
-        return -1;
     }
     return 0;
 }

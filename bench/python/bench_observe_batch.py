@@ -48,7 +48,7 @@ def parse_args():
     parser.add_argument("--batches", type=int, default=200, help="timed batches per case (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed batches first (default 20)")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads (default 1)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the model, inputs and id order (default 0)")
     return parser.parse_args()
 
 

@@ -2,14 +2,17 @@
 # Times Tracker.observe_batch() from Python against PyTorch training steps
 # and softmax (bench_observe_batch.py) and prints a table.
 #
-# Usage: bench/python/run.sh [BUILD_DIR] [options of bench_observe_batch.py]
+# Usage: bench/python/run.sh [BUILD_DIR] [--batches N] [--warmup N]
+#                            [--threads T] [--seed S]
 #   BUILD_DIR  CMake build folder with libcscore.so (default: build)
+#   the options go to bench_observe_batch.py (--help lists them)
 # Exits 1 when the hook takes 2% or more of a training step.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${1:-$root/build}
+build=$root/build
 if [[ $# -gt 0 && $1 != -* ]]; then
+    build=$1
     shift
 fi
 build=$(cd "$build" && pwd)

@@ -140,7 +140,9 @@ static cs_status check_label(const cs_tracker *t, const batch *b, size_t row,
         cs__where where = row_where(b, "labels", row, (int64_t)i);
         return cs__fail(CS_E_LABEL_OUT_OF_RANGE, &where, value,
                         "labels[%zu] is %lld for example id %zu, outside "
-                        "[0, %zu)",
+                        "[0, %zu); labels are class indices below "
+                        "n_classes, so check the label encoding or the "
+                        "tracker's n_classes",
                         row, (long long)y, i, t->n_classes);
     }
 

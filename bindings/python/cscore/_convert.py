@@ -133,7 +133,10 @@ def as_c_array(
     array = value if type(value) is np.ndarray else to_numpy(value, name)
     source = array.dtype
     if source.kind not in kinds:
-        raise TypeError(f"{name} has dtype {source}; expected {_KIND_NAMES[kinds]}")
+        raise TypeError(
+            f"{name} has dtype {source}; expected {_KIND_NAMES[kinds]}, so convert it with "
+            f".astype(numpy.{np.dtype(dtype).name})"
+        )
     if array.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional; got shape {array.shape}")
     flags = array.flags
@@ -227,7 +230,10 @@ def _torch_converted(tensor, name: str, dtype, ndim: int, kinds: str) -> CBuffer
     _check_tensor_device(tensor, name)
     kind = _torch_kind(tensor.dtype)
     if kind not in kinds:
-        raise TypeError(f"{name} has dtype {tensor.dtype}; expected {_KIND_NAMES[kinds]}")
+        raise TypeError(
+            f"{name} has dtype {tensor.dtype}; expected {_KIND_NAMES[kinds]}, so convert it with "
+            f".to({_torch_target(dtype)})"
+        )
     if tensor.dim() != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional; got shape {tuple(tensor.shape)}")
     target = _torch_target(dtype)
