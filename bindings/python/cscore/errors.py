@@ -40,8 +40,9 @@ def _optional_number(value: int) -> Optional[int]:
 class Error(Exception):
     """A call into libcscore failed.
 
-    str(error) is the library's message (cs_last_error_message()). The
-    other attributes come from the thread's last-error record
+    str(error) is the library's message (cs_last_error_message()) without
+    the C function's name that leads it, and with the hints in Python's
+    terms. The other attributes come from the thread's last-error record
     (cs_last_error()); those that do not apply to the failure are None.
 
     Attributes:
@@ -98,17 +99,27 @@ def _in_python_words(message: str) -> str:
     return message
 
 
+def _without_function(message: str, function: Optional[str]) -> str:
+    """Drop the "cs_function: " that the library puts first. The traceback
+    already names the Python call, and the C name stays in Error.function."""
+    prefix = f"{function}: " if function else None
+    if prefix and message.startswith(prefix):
+        return message[len(prefix):]
+    return message
+
+
 def last_error(status: int) -> Error:
     """Build an Error for `status` from this thread's last-error record."""
     record = lib.cs_last_error().contents
     if record.status != status:
         # The record belongs to an earlier failure, so only the code is known.
         return Error(status, _text(lib.cs_strerror(status)))
-    message = _in_python_words(_text(record.message) or _text(lib.cs_strerror(status)))
+    function = _optional_text(record.function)
+    message = _in_python_words(_without_function(_text(record.message), function) or _text(lib.cs_strerror(status)))
     return Error(
         status,
         message,
-        function=_optional_text(record.function),
+        function=function,
         argument=_optional_text(record.argument),
         index=_optional_number(record.index),
         example_id=_optional_number(record.example_id),

@@ -219,6 +219,12 @@ def test_hints_name_python_calls(tracker):
     assert "logits with probabilities=False" in str(error)
 
 
+def test_message_drops_c_function_name(tracker):
+    error = error_status(lambda: tracker.observe_batch(logits(1), [7], [0]))
+    assert str(error).startswith("labels[0] is 7")
+    assert error.function == "cs_observe_batch"
+
+
 def test_empty_batch(tracker):
     error = error_status(lambda: tracker.observe_batch(np.zeros((0, 3), F32), np.zeros(0, np.int32), np.zeros(0, np.int64)))
     assert error.status == Status.E_ZERO_SIZE
