@@ -7,7 +7,7 @@
  *            mangling, as PNG's signature does)
  *   u32      format version, u32 0x01020304 byte-order mark
  *   header   see struct ckpt_header below, CKPT_HEADER_BYTES bytes
- *   arrays   per-example state in the order of write_arrays(), then
+ *   arrays   per-example state, one array per entry of ckpt_fields, then
  *            history_count epoch blocks of 18 * N bytes each
  *   u32      CRC-32 (zlib) of every byte before it
  */
@@ -44,10 +44,6 @@ typedef struct ckpt_header {
 
 #define CKPT_PREAMBLE_BYTES (sizeof ckpt_magic + 2 * sizeof(uint32_t))
 #define CKPT_HEADER_BYTES sizeof(ckpt_header)
-
-/* Bytes of per-example state, excluding features and history: six int32
- * arrays, one uint8, three float32 and four float64 arrays. */
-#define CKPT_BYTES_PER_EXAMPLE (6 * 4 + 1 + 3 * 4 + 4 * 8)
 
 /* A writer that keeps the CRC of everything written so far. */
 typedef struct ckpt_writer {
@@ -92,6 +88,16 @@ static const struct {
     {offsetof(cs__example, margin_sum), sizeof(double)},
 };
 #define CKPT_FIELD_COUNT (sizeof ckpt_fields / sizeof ckpt_fields[0])
+
+/* Returns the bytes of per-example state in the file, excluding features
+ * and history: one value of each field. */
+static size_t ckpt_bytes_per_example(void)
+{
+    size_t bytes = 0;
+    for (size_t f = 0; f < CKPT_FIELD_COUNT; f++)
+        bytes += ckpt_fields[f].size;
+    return bytes;
+}
 
 /* Examples gathered per write: 8 KiB of the widest field on the stack. */
 #define CKPT_GATHER 1024
@@ -247,7 +253,7 @@ static bool expected_size(const ckpt_header *h, size_t *out)
 {
     const size_t n = (size_t)h->n_examples;
     size_t state, features, history, per_epoch, total;
-    if (!cs__mul_size(n, CKPT_BYTES_PER_EXAMPLE, &state) ||
+    if (!cs__mul_size(n, ckpt_bytes_per_example(), &state) ||
         !cs__mul_size(n, (size_t)h->feature_dim, &features) ||
         !cs__mul_size(features, sizeof(float), &features) ||
         !cs__mul_size(n, CS__HISTORY_BYTES_PER_EXAMPLE, &per_epoch) ||
